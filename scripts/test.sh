@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The test command: installs what the suite needs (venv, packages, Debian's chromium for the browser
+# test) and runs it. Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+    || echo "warning: could not install chromium; browser tests will fail" >&2
+fi
+.venv/bin/python -m ruff check sim tests
+exec .venv/bin/python -m pytest -q "$@"

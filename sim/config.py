@@ -1,0 +1,440 @@
+"""The scenario schema: every model parameter with its default, unit, bounds, description and source.
+
+A scenario is a TOML file whose tables mirror the classes below. ``extends = "name"`` at the top of
+a file starts from another scenario and overrides only what the file states. Unknown keys are errors
+(covasim issue #388 is what happens otherwise). Lever-moved parameters are pairs ``[at 0, at 1]``: the
+mechanism's value with no investment and with full investment in its lever (ODD section 7.2).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIO_DIR = ROOT / "scenarios"
+LEVERS = ("process", "advocates", "culture", "technology")
+
+
+def F(default: Any, description: str, unit: str = "", source: str = "assumption", **bounds: Any):
+    """A documented field: the description, unit and source travel with the schema."""
+    return Field(default, description=description, json_schema_extra={"unit": unit, "source": source},
+                 **bounds)
+
+
+Prob = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+NonNeg = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+Steps = Annotated[float, Field(ge=1.0, le=520.0, allow_inf_nan=False)]
+ProbPair = tuple[Prob, Prob]
+NonNegPair = tuple[Annotated[float, Field(ge=0.0, le=1000.0, allow_inf_nan=False)],
+                   Annotated[float, Field(ge=0.0, le=1000.0, allow_inf_nan=False)]]
+StepsPair = tuple[Steps, Steps]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class Run(_Section):
+    steps: int = F(156, "Horizon of a run", "steps (weeks)", ge=1, le=5200)
+    seed: int = F(0, "Default run seed when none is given", "", ge=0, le=2**63 - 1)
+    target_fitness: float = F(0.8, "Deployed fitness that counts as 'innovated' for innovation speed",
+                              "fitness [0, 1]", "MODEL.md s.6", gt=0.0, le=1.0)
+
+
+class Population(_Section):
+    n_employees: int = F(1000, "Employees", "agents", ge=1, le=2_000_000)
+    n_units: int = F(10, "Business units (silos)", "units", ge=1, le=100_000)
+    n_customers: int = F(2000, "Customers", "agents", ge=0, le=10_000_000)
+    share_hero: float = F(0.20, "Share of HEROes (empowered and resourceful)", "share",
+                          "Forrester HERO Index 2010", ge=0.0, le=1.0)
+    share_locked: float = F(0.34, "Share of locked-down employees (empowered only)", "share",
+                            "Forrester HERO Index 2010", ge=0.0, le=1.0)
+    share_rogue: float = F(0.13, "Share of rogue employees (resourceful only); the rest are "
+                           "disenfranchised", "share", "Forrester HERO Index 2010", ge=0.0, le=1.0)
+    share_influencers: float = F(0.16, "Share of customers who are mass influencers", "share",
+                                 "Forrester Peer Influence Analysis 2010", ge=0.0, le=1.0)
+    rel_influencer: float = F(10.0, "Word-of-mouth weight of a mass influencer relative to others",
+                              "multiplier", ge=0.0, le=1e6)
+    advocate_placement: Literal["centrality", "random"] = F(
+        "centrality", "How advocates are chosen among employees: most connected first, or at random")
+
+    @model_validator(mode="after")
+    def _groups_fit(self) -> Population:
+        total = self.share_hero + self.share_locked + self.share_rogue
+        if total > 1.0 + 1e-9:
+            raise ValueError(f"share_hero + share_locked + share_rogue = {total:.4g} must be <= 1 "
+                             "(the rest are disenfranchised)")
+        if self.n_units > self.n_employees:
+            raise ValueError(f"n_units = {self.n_units} must be <= n_employees = {self.n_employees}")
+        return self
+
+
+class Graph(_Section):
+    k_intra: int = F(8, "Mean degree of the small world inside a unit (even)", "ties",
+                     "Watts & Strogatz 1998", ge=0, le=1000)
+    p_rewire: float = F(0.1, "Rewiring probability of intra-unit ties", "probability",
+                        "Watts & Strogatz 1998", ge=0.0, le=1.0)
+    k_inter: float = F(1.0, "Mean number of weak ties to other units per employee", "ties",
+                       ge=0.0, le=1000.0)
+    k_platform: float = F(4.0, "Mean latent platform ties per employee at full Technology "
+                          "(active only between two active platform users)", "ties", ge=0.0,
+                          le=1000.0)
+    k_advocate: float = F(4.0, "Extra cross-unit ties of each advocate", "ties", ge=0.0, le=1000.0)
+    k_customer: float = F(2.0, "Employee ties per customer", "ties", ge=0.0, le=1000.0)
+    rel_hero_contact: float = F(3.0, "How much likelier a HERO is to be a customer's contact",
+                                "multiplier", "Forrester: HEROes are customer-facing", ge=0.0,
+                                le=1e6)
+    k_wom: float = F(6.0, "Mean customer-customer (word of mouth) degree", "ties", "MODEL.md s.3",
+                     ge=0.0, le=1000.0)
+
+
+class Landscape(_Section):
+    nk_n: int = F(20, "Bits of a solution to the customers' problem", "bits", "Kauffman 1993",
+                  ge=1, le=24)
+    nk_k: int = F(5, "Interactions per bit: the problem's complexity", "bits", "Kauffman 1993",
+                  ge=0, le=23)
+    exponent: float = F(8.0, "Fitness = (score / max score) ** exponent", "",
+                        "Lazer & Friedman 2007", gt=0.0, le=64.0)
+    p_turbulence: float = F(0.0, "Chance per step that one bit's contributions are redrawn "
+                            "(customers' needs move)", "per step", ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _k_below_n(self) -> Landscape:
+        if self.nk_k >= self.nk_n:
+            raise ValueError(f"nk_k = {self.nk_k} must be < nk_n = {self.nk_n}")
+        return self
+
+
+class Rules(_Section):
+    adoption: Literal["bass", "threshold"] = F("bass", "Platform adoption rule set",
+                                               source="Bass 1969; Watts 2002")
+    funnel: Literal["stage_gate", "march_code", "none"] = F(
+        "stage_gate", "Organisation-level learning: stage-gate funnel, March's code, or none",
+        source="Cooper 1990; March 1991")
+
+
+class Budget(_Section):
+    total: float = F(2.0, "Total budget: a lever's level is total x its share (capped at 1)",
+                     "lever units", ge=0.0, le=4.0)
+    process: float = F(0.25, "Budget share of Process", "share", ge=0.0, le=1.0)
+    advocates: float = F(0.25, "Budget share of Advocates", "share", ge=0.0, le=1.0)
+    culture: float = F(0.25, "Budget share of Culture", "share", ge=0.0, le=1.0)
+    technology: float = F(0.25, "Budget share of Technology", "share", ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _sum_one(self) -> Budget:
+        total = sum(getattr(self, name) for name in LEVERS)
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"budget shares sum to {total:.6g}; they must sum to 1")
+        return self
+
+
+class Schedule(_Section):
+    order: tuple[Literal["process", "advocates", "culture", "technology"], ...] = F(
+        LEVERS, "Order in which the levers switch on")
+    starts: tuple[Annotated[int, Field(ge=0)], ...] = F(
+        (0, 26, 52, 78), "Step at which the 1st, 2nd, 3rd, 4th lever of `order` switches on",
+        "steps")
+    level_on: float = F(0.8, "Lever level once switched on", "level [0, 1]", ge=0.0, le=1.0)
+    level_off: float = F(0.0, "Lever level before it switches on", "level [0, 1]", ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _permutation(self) -> Schedule:
+        if sorted(self.order) != sorted(LEVERS):
+            raise ValueError(f"order {list(self.order)} must name each of {list(LEVERS)} once")
+        if len(self.starts) != 4 or list(self.starts) != sorted(self.starts):
+            raise ValueError(f"starts {list(self.starts)} must be 4 non-decreasing steps")
+        return self
+
+
+class Levers(_Section):
+    mode: Literal["direct", "budget", "schedule"] = F(
+        "direct", "direct: levels below; budget: shares of a total; schedule: levers switch on in "
+        "order")
+    process: float = F(0.5, "Process investment: funnel capacity, gate accuracy, speed",
+                       "level [0, 1]", "Forrester PACT", ge=0.0, le=1.0)
+    advocates: float = F(0.5, "Advocates investment: number, influence, sponsorship",
+                         "level [0, 1]", "Forrester PACT", ge=0.0, le=1.0)
+    culture: float = F(0.5, "Culture investment: empowerment, sharing, submitting, retention",
+                       "level [0, 1]", "Forrester PACT", ge=0.0, le=1.0)
+    technology: float = F(0.5, "Technology investment: platform roll-out, ties, feed, tools",
+                          "level [0, 1]", "Forrester PACT", ge=0.0, le=1.0)
+    shape: float = F(2.0, "Saturation of every response curve: 0 linear, larger saturates sooner",
+                     "", ge=0.0, le=50.0)
+    budget: Budget = Budget()
+    schedule: Schedule = Schedule()
+
+
+class Process(_Section):
+    capacity: NonNegPair = F((0.0, 10.0), "Ideas reviewed per stage per step, per 1,000 "
+                             "employees", "ideas/step/1,000 employees")
+    gate_noise: tuple[Annotated[float, Field(ge=0.0, le=10.0, allow_inf_nan=False)],
+                      Annotated[float, Field(ge=0.0, le=10.0, allow_inf_nan=False)]] = F(
+        (0.25, 0.02), "Std. dev. of the error in a gate's estimate of an idea's gain", "fitness")
+    dur_screen: StepsPair = F((2.0, 1.0), "Steps an idea spends in screening", "steps")
+    dur_develop: StepsPair = F((10.0, 3.0), "Steps an idea spends in development", "steps")
+    dur_pilot: StepsPair = F((8.0, 2.0), "Steps an idea spends in the pilot", "steps")
+    gate_bar: float = F(0.0, "Estimated gain over the deployed solution a gate requires",
+                        "fitness", ge=-1.0, le=1.0)
+    p_absorb: ProbPair = F((0.1, 0.8), "Chance per differing bit that the organisational code "
+                           "absorbs a launched idea", "probability")
+    p_code_learn: ProbPair = F((0.1, 0.9), "march_code: the code's learning rate p2",
+                               "probability", "March 1991")
+
+
+class Advocates(_Section):
+    share: ProbPair = F((0.0, 0.05), "Share of employees who are advocates", "share")
+    weight: NonNegPair = F((1.0, 5.0), "Weight of an advocate in a colleague's adoption decision",
+                           "multiplier")
+    sponsor_speed: tuple[Annotated[float, Field(ge=0.0, le=0.9)],
+                         Annotated[float, Field(ge=0.0, le=0.9)]] = F(
+        (0.0, 0.5), "Share of each stage's duration saved by an idea an advocate sponsors", "share")
+
+
+class Culture(_Section):
+    p_empower: ProbPair = F((0.0, 0.02), "Chance per step that a non-empowered employee becomes "
+                            "empowered", "per step")
+    p_share: ProbPair = F((0.05, 0.6), "Chance per step that an employee's solution is visible",
+                          "per step")
+    p_submit: ProbPair = F((0.01, 0.2), "Chance per step that a HERO with a better solution "
+                           "submits it", "per step")
+    p_accept_worse: ProbPair = F((0.0, 0.05), "Chance that an empowered employee keeps a worse "
+                                 "exploratory change (tolerance of exploration)", "probability")
+    p_lapse: ProbPair = F((0.05, 0.005), "Chance per step that an active platform user lapses",
+                          "per step")
+
+
+class Technology(_Section):
+    p_ext: ProbPair = F((0.0, 0.03), "External adoption push of the platform (roll-out)",
+                        "per step", "Bass 1969 p")
+    platform_ties: ProbPair = F((0.0, 1.0), "Share of the latent platform ties that exist",
+                                "share")
+    p_feed: ProbPair = F((0.0, 0.5), "Chance per step that a user sees the feed of the best "
+                         "shared solution", "per step")
+    p_resourceful: ProbPair = F((0.0, 0.02), "Chance per step that a non-resourceful platform user "
+                                "becomes resourceful", "per step")
+    copy_error: ProbPair = F((0.2, 0.02), "Chance that one bit is copied wrongly", "per bit")
+
+
+class Behaviour(_Section):
+    velocity: float = F(0.5, "Chance per step that an employee works on the problem",
+                        "per step", "Lazer & Friedman 2007", ge=0.0, le=1.0)
+    q_adopt: float = F(0.3, "Imitation in platform adoption (weighted share of adopting "
+                       "colleagues)", "per step", "Bass 1969 q", ge=0.0, le=1.0)
+    phi: float = F(0.18, "threshold rule: mean adoption threshold", "share", "Watts 2002",
+                   ge=0.0, le=1.0)
+    phi_spread: float = F(0.0, "threshold rule: thresholds are uniform in phi +- phi_spread",
+                          "share", ge=0.0, le=1.0)
+    n_flip_hero: int = F(2, "Bits a HERO may flip when exploring (others flip 1)", "bits",
+                         ge=1, le=24)
+    rel_share_hero: float = F(1.5, "How much likelier a HERO is to share", "multiplier",
+                              ge=0.0, le=100.0)
+    rel_submit: tuple[Prob, Prob, Prob, Prob] = F(
+        (1.0, 0.5, 0.5, 0.1), "Submission multiplier of HERO, locked-down, rogue, disenfranchised",
+        "multiplier")
+    rel_contact: float = F(0.1, "Gate noise divided by (1 + rel_contact x submitter's customer "
+                           "ties)", "per tie", ge=0.0, le=100.0)
+    p_socialize: float = F(0.02, "Chance per differing bit per step of taking the code's value",
+                           "per bit per step", "March 1991 p1", ge=0.0, le=1.0)
+    p_turnover: float = F(0.0025, "Chance per step that an employee is replaced by a newcomer",
+                          "per step", "March 1991 p3", ge=0.0, le=1.0)
+
+
+class Customers(_Section):
+    p_value: float = F(0.0005, "Customer adoption without any gain or word of mouth", "per step",
+                       "Bass 1969 p", ge=0.0, le=1.0)
+    rel_value: float = F(0.02, "Extra adoption per unit of deployed fitness gain", "per step",
+                         ge=0.0, le=1.0)
+    q_wom: float = F(0.1, "Word of mouth (weighted share of adopting contacts)", "per step",
+                     "Bass 1969 q", ge=0.0, le=1.0)
+
+
+class Scenario(_Section):
+    """One complete model configuration."""
+
+    name: str = F("baseline", "Scenario name")
+    description: str = F("", "What this scenario represents")
+    run: Run = Run()
+    population: Population = Population()
+    graph: Graph = Graph()
+    landscape: Landscape = Landscape()
+    rules: Rules = Rules()
+    levers: Levers = Levers()
+    process: Process = Process()
+    advocates: Advocates = Advocates()
+    culture: Culture = Culture()
+    technology: Technology = Technology()
+    behaviour: Behaviour = Behaviour()
+    customers: Customers = Customers()
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Scenario:
+        if self.behaviour.n_flip_hero > self.landscape.nk_n:
+            raise ValueError(f"behaviour.n_flip_hero = {self.behaviour.n_flip_hero} must be <= "
+                             f"landscape.nk_n = {self.landscape.nk_n}")
+        return self
+
+
+class ConfigError(Exception):
+    """A scenario that cannot be used. ``str()`` is the whole user-facing message."""
+
+
+def config_hash(cfg: Scenario) -> str:
+    """A stable 16-hex-digit hash of everything that affects results (the name excluded)."""
+    data = cfg.model_dump(mode="json", exclude={"name", "description"})
+    blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _deep_merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def resolve_path(name_or_path: str | Path) -> Path:
+    """A scenario name in ``scenarios/`` (e.g. ``baseline`` or ``canonical/bass``) or a file path."""
+    p = Path(name_or_path)
+    if p.suffix == ".toml" or p.exists():
+        candidates = [p]
+    else:
+        candidates = [SCENARIO_DIR / f"{name_or_path}.toml"]
+    for c in candidates:
+        if c.is_file():
+            return c
+        if c.exists():
+            raise ConfigError(f"{c}: is not a file")
+    names = ", ".join(sorted(list_scenarios())) or "(none)"
+    raise ConfigError(f"{name_or_path}: no such scenario file or name (scenarios: {names})")
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not a UTF-8 text file ({e.reason} at byte {e.start})") from None
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read ({e.strerror})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: TOML syntax error: {e}") from None
+
+
+def _raw_scenario(path: Path, seen: tuple[Path, ...] = ()) -> dict:
+    if path.resolve() in seen:
+        chain = " -> ".join(str(p) for p in (*seen, path))
+        raise ConfigError(f"{path}: 'extends' forms a cycle: {chain}")
+    data = _read_toml(path)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ConfigError(f"{path}: extends = {parent!r}: must be a scenario name or path")
+    ppath = Path(parent)
+    if not ppath.is_absolute() and ppath.suffix == ".toml":
+        ppath = path.parent / ppath
+    base = _raw_scenario(resolve_path(ppath if ppath.suffix == ".toml" else parent),
+                         (*seen, path.resolve()))
+    return _deep_merge(base, data)
+
+
+def _allowed(err: dict) -> str:
+    ctx = err.get("ctx") or {}
+    if err["type"] == "extra_forbidden":
+        return "unknown key"
+    if "expected" in ctx:
+        return f"allowed: {ctx['expected']}"
+    return err["msg"].removeprefix("Value error, ")
+
+
+def format_validation_error(source: str, exc: ValidationError) -> str:
+    """One line per problem: ``source: key = value: what is allowed``."""
+    lines = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        value = err.get("input")
+        shown = json.dumps(value, default=str) if not isinstance(value, dict) else "{...}"
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        if err["type"] == "value_error" and isinstance(value, dict):
+            lines.append(f"{source}: {key}: {_allowed(err)}")
+        else:
+            lines.append(f"{source}: {key} = {shown}: {_allowed(err)}")
+    return "\n".join(lines)
+
+
+def parse_override(item: str) -> tuple[list[str], Any]:
+    """Parse ``key.path=value``; the value is read as a TOML value, else as a bare string."""
+    if "=" not in item:
+        raise ConfigError(f"--set {item}: expected key=value")
+    key, text = item.split("=", 1)
+    key = key.strip()
+    if not key or any(not part for part in key.split(".")):
+        raise ConfigError(f"--set {item}: empty key")
+    try:
+        value = tomllib.loads(f"v = {text.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = text.strip()
+    return key.split("."), value
+
+
+def _apply_override(data: dict, path: list[str], value: Any, item: str) -> dict:
+    node = Scenario
+    for part in path:
+        fields = getattr(node, "model_fields", None)
+        if fields is None or part not in fields:
+            where = ".".join(path)
+            allowed = ", ".join(fields) if fields else "(no sub-keys)"
+            raise ConfigError(f"--set {item}: {where} names no field (allowed here: {allowed})")
+        node = fields[part].annotation
+    out = dict(data)
+    cur = out
+    for part in path[:-1]:
+        cur[part] = dict(cur.get(part) or {})
+        cur = cur[part]
+    cur[path[-1]] = value
+    return out
+
+
+def validate(data: dict, source: str) -> Scenario:
+    """Validate a raw mapping into a :class:`Scenario`, raising :class:`ConfigError`."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as e:
+        raise ConfigError(format_validation_error(source, e)) from None
+
+
+def load_scenario(name_or_path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Scenario:
+    """Load, merge (``extends``), override (``key=value`` strings) and validate a scenario."""
+    path = resolve_path(name_or_path)
+    data = _raw_scenario(path)
+    data.setdefault("name", path.stem)
+    for item in overrides:
+        keys, value = parse_override(item)
+        data = _apply_override(data, keys, value, item)
+    return validate(data, str(path))
+
+
+def list_scenarios() -> dict[str, str]:
+    """Scenario names (relative to ``scenarios/``) with their one-line descriptions."""
+    out = {}
+    for p in sorted(SCENARIO_DIR.rglob("*.toml")):
+        name = p.relative_to(SCENARIO_DIR).with_suffix("").as_posix()
+        try:
+            desc = str(_read_toml(p).get("description", ""))
+        except ConfigError:
+            desc = "(unreadable)"
+        out[name] = desc.strip().splitlines()[0] if desc.strip() else ""
+    return out
+

@@ -1,0 +1,82 @@
+"""The public entry point: ``simulate(config, seed=..., steps=..., backend=...) -> RunResult``."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.config import Scenario, load_scenario
+from sim.metrics import SERIES_NAMES, Series, Tally, outcomes
+from sim.params import Inputs, build_inputs
+from sim.world import World, build_world
+
+BACKENDS = ("numba",)
+
+
+@dataclass
+class RunResult:
+    """One run. ``timeseries``: one row per step (``step`` 1..steps, state after the step);
+    ``outcomes``: MODEL.md section 6 per-run figures; ``lead_hist``: launches by lead time (steps)."""
+
+    config: Scenario
+    seed: int
+    steps: int
+    timeseries: pd.DataFrame
+    outcomes: dict
+    lead_hist: np.ndarray
+    wall_time: float = field(default=0.0)
+
+
+def run_arrays(world: World, inputs: Inputs, seed: int, steps: int):
+    """Run the kernel; return (series, lead_hist, tally) arrays."""
+    from sim.kernel import run_kernel  # import here: keeps `import sim` free of Numba work
+
+    series = np.zeros((steps, len(Series)), np.float64)
+    lead_hist = np.zeros(steps + 1, np.int64)
+    tally = np.zeros(len(Tally), np.float64)
+    pop, g, land = world.population, world.graph, world.landscape
+    run_kernel(pop.unit, pop.empowered, pop.resourceful, pop.influencer, world.threshold,
+               g.indptr, g.nbr, g.kind, g.eu, g.adv_rank, g.contacts,
+               land.dep, land.table, land.max_score, land.exponent,
+               inputs.mech, inputs.const, inputs.adoption_rule, inputs.funnel_rule,
+               seed, series, lead_hist, tally)
+    return series, lead_hist, tally
+
+
+def simulate(config: Scenario | str | Path, seed: int | None = None, steps: int | None = None,
+             backend: str = "numba") -> RunResult:
+    """Run one simulation.
+
+    config: a :class:`Scenario`, or a scenario name / TOML path (see :func:`load_scenario`).
+    seed: run seed (default ``config.run.seed``); every random draw is a function of it.
+    steps: horizon in steps (weeks; default ``config.run.steps``).
+    backend: ``"numba"`` (the kernel) or ``"mesa"`` (agent by agent, same decisions).
+    """
+    cfg = config if isinstance(config, Scenario) else load_scenario(config)
+    seed = cfg.run.seed if seed is None else int(seed)
+    steps = cfg.run.steps if steps is None else int(steps)
+    if seed < 0 or seed >= 2**63:
+        raise ValueError(f"seed must be in [0, 2**63), got {seed}")
+    if steps < 1:
+        raise ValueError(f"steps must be >= 1, got {steps}")
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    t0 = time.perf_counter()
+    world = build_world(cfg, seed)
+    inputs = build_inputs(cfg, steps)
+    series, lead_hist, tally = run_arrays(world, inputs, seed, steps)
+    return _result(cfg, seed, steps, series, lead_hist, tally, time.perf_counter() - t0)
+
+
+def _result(cfg, seed, steps, series, lead_hist, tally, wall) -> RunResult:
+    ts = pd.DataFrame(series, columns=SERIES_NAMES)
+    for name in ("ideas_screen", "ideas_develop", "ideas_pilot", "submissions", "launches",
+                 "lapses", "advocates", "turbulence"):
+        ts[name] = ts[name].astype(np.int64)
+    ts.insert(0, "step", np.arange(1, steps + 1, dtype=np.int64))
+    out = outcomes(series, lead_hist, tally, cfg.run.target_fitness)
+    return RunResult(cfg, seed, steps, ts, out, lead_hist, wall)

@@ -1,0 +1,21 @@
+"""Rules of the market no lever moves directly: customer adoption (R7a), turbulence (R7b)."""
+
+from numba import njit
+
+from sim.rng import randint, uniform
+
+
+@njit(cache=True)
+def customer_adopts(p_value, rel_value, gain, q_wom, share, key, agent):
+    """R7a: a non-adopting customer adopts the current release with probability
+    p_value + rel_value * gain + q_wom * share (Bass 1969), gain = deployed fitness gain >= 0."""
+    p = p_value + rel_value * max(gain, 0.0) + q_wom * share
+    return uniform(key, agent, 0) < p
+
+
+@njit(cache=True)
+def turbulence_row(p_turbulence, nk_n, key):
+    """R7b: which bit's contributions the market redraws this step, or -1 (agent 0, slots 0-1)."""
+    if uniform(key, 0, 0) < p_turbulence:
+        return randint(key, 0, 1, nk_n)
+    return -1

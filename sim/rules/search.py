@@ -1,0 +1,74 @@
+"""Search on the landscape (R3): copy the best visible solution or explore locally.
+
+Slots of the SEARCH stream per employee and step: 0 works this step, 1 keeps a worse change,
+2 number of bits a HERO flips, 3..26 the bits flipped, 32.. the bits copied.
+"""
+
+from numba import njit
+
+from sim.landscape import fitness
+from sim.rng import randint, uniform
+from sim.rules.culture import keeps_worse
+
+SLOT_FLIP = 3
+SLOT_COPY = 32
+
+
+@njit(cache=True)
+def random_solution(nk_n, key, agent, slot0):
+    """R0s: a uniformly random solution (one draw per bit, slots slot0 ...)."""
+    s = 0
+    for b in range(nk_n):
+        if uniform(key, agent, slot0 + b) < 0.5:
+            s |= 1 << b
+    return s
+
+
+@njit(cache=True)
+def works(velocity, key, agent):
+    """R3w: does the employee work on the problem this step? (slot 0)"""
+    return uniform(key, agent, 0) < velocity
+
+
+@njit(cache=True)
+def copy_bits(own, src, nk_n, copy_error, key, agent):
+    """R3c: copy ``src``: each differing bit is taken with accuracy 1 - copy_error."""
+    diff = own ^ src
+    out = own
+    for b in range(nk_n):
+        if (diff >> b) & 1 and uniform(key, agent, SLOT_COPY + b) >= copy_error:
+            out ^= 1 << b
+    return out
+
+
+@njit(cache=True)
+def explore_mask(nk_n, n_flip, key, agent):
+    """R3x: the bits an exploration flips: ``n_flip`` draws (repeats collapse), as a mask."""
+    mask = 0
+    for f in range(n_flip):
+        mask |= 1 << randint(key, agent, SLOT_FLIP + f, nk_n)
+    return mask
+
+
+@njit(cache=True)
+def search(sol, fit, best_sol, best_fit, is_hero, empowered, n_flip_hero, copy_error,
+           p_accept_worse, dep, table, max_score, exponent, key, agent):
+    """R3: one search step of a working employee. Returns (solution, fitness, copied).
+
+    If the best visible solution is better, copy it (with copy errors) and keep the copy when it
+    improves on one's own; otherwise flip one bit (a HERO flips 1..n_flip_hero: resourcefulness)
+    and keep the change if it is better, or (empowered, with p_accept_worse) even if not.
+    """
+    nk_n = dep.shape[0]
+    if best_fit > fit:
+        cand = copy_bits(sol, best_sol, nk_n, copy_error, key, agent)
+        cfit = fitness(cand, dep, table, max_score, exponent)
+        if cfit > fit:
+            return cand, cfit, True
+        return sol, fit, False
+    n_flip = 1 + randint(key, agent, 2, n_flip_hero) if is_hero else 1
+    cand = sol ^ explore_mask(nk_n, n_flip, key, agent)
+    cfit = fitness(cand, dep, table, max_score, exponent)
+    if cfit > fit or (cand != sol and keeps_worse(empowered, p_accept_worse, key, agent, 1)):
+        return cand, cfit, False
+    return sol, fit, False

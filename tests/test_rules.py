@@ -1,0 +1,119 @@
+"""Each rule: bounds and limit cases (ODD section 7)."""
+
+import numpy as np
+
+import sim
+from sim.landscape import build_landscape, fitness
+from sim.rng import Stream, key_for
+from sim.rules import advocates, culture, market, process, search, technology
+from tests.conftest import small
+
+K = key_for(11, Stream.SEARCH, 4)
+
+
+def test_platform_rule_limits():
+    for agent in range(200):
+        # zero push, zero imitation: a non-user never adopts, under either rule set
+        assert technology.platform_next(0, 0, 1.0, 0.0, 0.0, 0.5, 0.0, K, agent) == 0
+        assert technology.platform_next(1, 0, 0.0, 0.0, 0.3, 0.5, 0.0, K, agent) == 0
+        # certain push: adopts; certain lapse: lapses
+        assert technology.platform_next(0, 0, 0.0, 1.0, 0.0, 0.5, 0.0, K, agent) == 1
+        assert technology.platform_next(0, 1, 0.0, 0.0, 0.0, 0.5, 1.0, K, agent) == 2
+        # threshold: reached share adopts, below it does not (without push)
+        assert technology.platform_next(1, 0, 0.5, 0.0, 0.0, 0.5, 0.0, K, agent) == 1
+        assert technology.platform_next(1, 0, 0.49, 0.0, 0.0, 0.5, 0.0, K, agent) == 0
+
+
+def test_platform_tie_activity():
+    # latent platform tie: only if it exists at this Technology level and both ends are active
+    assert technology.tie_active(2, 0.3, 1, 1, 5, 5, 0, 0.5)
+    assert not technology.tie_active(2, 0.7, 1, 1, 5, 5, 0, 0.5)
+    assert not technology.tie_active(2, 0.3, 1, 0, 5, 5, 0, 0.5)
+    # advocate tie: only while an end is an advocate
+    assert technology.tie_active(3, 0.0, 0, 0, 2, 9, 3, 0.0)
+    assert not technology.tie_active(3, 0.0, 0, 0, 4, 9, 3, 0.0)
+
+
+def test_zero_adoption_probabilities_nobody_adopts():
+    cfg = small(technology={"p_ext": (0.0, 0.0)})
+    r = sim.simulate(cfg, seed=1, steps=40)
+    assert (r.timeseries["platform_users"] == 0).all()
+    cfg = small(customers={"p_value": 0.0, "rel_value": 0.0, "q_wom": 0.5})
+    r = sim.simulate(cfg, seed=1, steps=40)
+    assert (r.timeseries["customer_adoption"] == 0).all()
+
+
+def test_no_funnel_capacity_no_launches():
+    cfg = small(process={"capacity": (0.0, 0.0)})
+    r = sim.simulate(cfg, seed=2, steps=60)
+    assert r.outcomes["launches"] == 0
+    assert (r.timeseries["deployed_fitness"] == r.timeseries["deployed_fitness"].iloc[0]).all()
+    assert r.timeseries["submissions"].sum() > 0  # ideas arrive; none gets through
+
+
+def test_k0_local_search_reaches_global_max():
+    land = build_landscape(16, 0, 8.0, seed=5)
+    for agent in range(5):
+        sol = search.random_solution(16, K, agent, 0)
+        fit = fitness(sol, land.dep, land.table, land.max_score, 8.0)
+        for step in range(400):
+            key = key_for(1, Stream.SEARCH, step)
+            sol, fit, _ = search.search(sol, fit, sol, -1.0, False, False, 1, 0.0, 0.0,
+                                        land.dep, land.table, land.max_score, 8.0, key, agent)
+        assert fit == 1.0
+
+
+def test_copy_and_explore():
+    land = build_landscape(12, 3, 8.0, seed=1)
+    src = 0b101010101010
+    assert search.copy_bits(0, src, 12, 0.0, K, 1) == src  # exact copy without errors
+    assert search.copy_bits(0, src, 12, 1.0, K, 1) == 0  # every bit miscopied
+    for agent in range(50):
+        mask = search.explore_mask(12, 3, K, agent)
+        assert 1 <= bin(mask).count("1") <= 3 and mask < (1 << 12)
+        sol = search.random_solution(12, K, agent, 0)
+        fit = fitness(sol, land.dep, land.table, land.max_score, 8.0)
+        s2, f2, _ = search.search(sol, fit, sol, -1.0, True, False, 2, 0.0, 0.0, land.dep,
+                                  land.table, land.max_score, 8.0, K, agent)
+        assert f2 >= fit  # without tolerance of worse changes, search never loses fitness
+
+
+def test_culture_rules():
+    assert culture.group(True, True) == culture.HERO
+    assert culture.group(False, False) == culture.DISENFRANCHISED
+    assert culture.socialize(0b0000, 0b1111, 4, 1.0, K, 0) == 0b1111
+    assert culture.socialize(0b0000, 0b1111, 4, 0.0, K, 0) == 0
+    assert not culture.submits(0, 0.5, 0.5, 1.0, 1, 1, 1, 1, K, 0)  # not better: never submits
+    assert culture.submits(0, 0.6, 0.5, 1.0, 1, 1, 1, 1, K, 0)
+    assert not culture.submits(3, 0.6, 0.5, 1.0, 1, 1, 1, 0.0, K, 0)
+    shares = [culture.newcomer_flags(0.2, 0.34, 0.13, K, a) for a in range(20_000)]
+    hero = np.mean([e and r for e, r in shares])
+    assert abs(hero - 0.2) < 0.02
+
+
+def test_process_rules():
+    assert sum(process.reviews_allowed(2.5, t) for t in range(100)) == 250
+    assert sum(process.reviews_allowed(0.0, t) for t in range(100)) == 0
+    assert process.gate_passes(0.1, 0.0, 0, 0.1, 0.0, K, 1, 0)
+    assert not process.gate_passes(-0.1, 0.0, 0, 0.1, 0.0, K, 1, 0)
+    assert process.absorb(0b0000, 0b1011, 4, 1.0, K, 0) == 0b1011
+    assert process.withdrawn(0.5, 0.5) and not process.withdrawn(0.6, 0.5)
+    ones = np.array([10, 0, 10, 0], dtype=np.int64)
+    # 10 superior employees all hold 1 on bits 0 and 2; p2 = 1 makes the code take them
+    assert process.code_learn(0b0000, ones, 10, 4, 1.0, K) == 0b0101
+    assert process.code_learn(0b0000, ones, 10, 4, 0.0, K) == 0
+
+
+def test_advocate_rules():
+    assert advocates.is_advocate(2, 3.0) and not advocates.is_advocate(3, 3.0)
+    assert advocates.tie_weight(True, 4.0) == 4.0 and advocates.tie_weight(False, 4.0) == 1.0
+    assert advocates.stage_duration(10.0, True, 0.5) == 5.0
+    assert advocates.idea_priority(True, 50, 3, 10) < advocates.idea_priority(False, 0, 0, 10)
+    assert advocates.idea_priority(False, 1, 9, 10) < advocates.idea_priority(False, 2, 0, 10)
+
+
+def test_market_rules():
+    assert not market.customer_adopts(0.0, 0.0, 0.5, 0.0, 1.0, K, 0)
+    assert market.customer_adopts(0.0, 0.0, 0.0, 1.0, 1.0, K, 0)
+    assert market.turbulence_row(0.0, 10, K) == -1
+    assert 0 <= market.turbulence_row(1.0, 10, K) < 10
