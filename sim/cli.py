@@ -1,4 +1,6 @@
-"""The command line: ``pactsim run | list`` (more commands register in ``COMMANDS``)."""
+"""The command line: ``pactsim run | list | sweep | report | view | validate``.
+
+Each command parses here and runs in its own module, imported only when used."""
 
 from __future__ import annotations
 
@@ -83,7 +85,52 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("list", help="list scenarios and experiments")
     p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("sweep", help="run an experiment (a design of many runs) and store results")
+    p.add_argument("experiment", help="a name in experiments/ or a path to a TOML file")
+    p.add_argument("--workers", type=int, default=None,
+                   help="local worker processes (default: in-process batch)")
+    p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786")
+    p.add_argument("--out", help="results folder (default: results/<experiment>)")
+    p.add_argument("--fresh", action="store_true", help="discard earlier results in the folder")
+    p.add_argument("--ci", action="store_true", help="run the experiment's small [ci] size")
+    p.set_defaults(func=_lazy("sim.sweep", "command"))
+
+    p = sub.add_parser("report", help="write RESULTS_DIR/report.html from stored results")
+    p.add_argument("results_dir", help="a folder written by `pactsim sweep`")
+    p.add_argument("--open", action="store_true", help="open the report in a browser")
+    p.set_defaults(func=_lazy("sim.report", "command"))
+
+    p = sub.add_parser("view", help="explore a scenario live in the browser (Mesa + Solara)")
+    p.add_argument("scenario", nargs="?", default="baseline", help="scenario name or TOML path")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    p.set_defaults(func=_lazy("sim.viz", "command"))
+
+    p = sub.add_parser("validate", help="reproduce the classic models (Bass, Watts, March, "
+                       "Lazer-Friedman)")
+    p.add_argument("cases", nargs="*", help="cases to run (default: all)")
+    p.add_argument("--quick", action="store_true", help="a reduced set for CI (under 2 minutes)")
+    p.add_argument("--json", help="also write the table as JSON to this file")
+    p.set_defaults(func=_lazy("sim.canonical", "command"))
     return parser
+
+
+def _lazy(module: str, name: str):
+    """A command implemented elsewhere, imported only when it runs (keeps start-up fast)."""
+    def call(args: argparse.Namespace) -> int:
+        import importlib
+
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as e:
+            if e.name != module:
+                raise
+            print(f"error: `pactsim {args.command}` is not available in this version",
+                  file=sys.stderr)
+            return 2
+        return getattr(mod, name)(args)
+    return call
 
 
 def _check_args(args: argparse.Namespace) -> None:

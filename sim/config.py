@@ -76,8 +76,13 @@ class Population(_Section):
 
 
 class Graph(_Section):
-    k_intra: int = F(8, "Mean degree of the small world inside a unit (even)", "ties",
-                     "Watts & Strogatz 1998", ge=0, le=1000)
+    employee_graph: Literal["small_world", "erdos_renyi", "line", "complete"] = F(
+        "small_world", "Colleague ties: small world inside each unit (plus weak ties across), or a "
+        "classic network over all employees (validation cases)", source="Watts & Strogatz 1998; "
+        "Erdos & Renyi 1959; Lazer & Friedman 2007")
+    k_intra: float = F(8, "Mean colleague degree: inside a unit for small_world (rounded down to "
+                       "even), over all employees for erdos_renyi", "ties", "Watts & Strogatz 1998",
+                       ge=0, le=100_000)
     p_rewire: float = F(0.1, "Rewiring probability of intra-unit ties", "probability",
                         "Watts & Strogatz 1998", ge=0.0, le=1.0)
     k_inter: float = F(1.0, "Mean number of weak ties to other units per employee", "ties",
@@ -92,6 +97,9 @@ class Graph(_Section):
                                 le=1e6)
     k_wom: float = F(6.0, "Mean customer-customer (word of mouth) degree", "ties", "MODEL.md s.3",
                      ge=0.0, le=1000.0)
+    customer_graph: Literal["random", "complete"] = F(
+        "random", "Word-of-mouth ties: random with mean k_wom, or every customer to every other "
+        "(Bass validation)", source="Bass 1969")
 
 
 class Landscape(_Section):
@@ -211,6 +219,8 @@ class Culture(_Section):
 
 
 class Technology(_Section):
+    n_seed_users: int = F(0, "Employees who are active platform users at step 0 (chosen at random)",
+                          "employees", "Watts 2002 (one random seed)", ge=0, le=10_000_000)
     p_ext: ProbPair = F((0.0, 0.03), "External adoption push of the platform (roll-out)",
                         "per step", "Bass 1969 p")
     platform_ties: ProbPair = F((0.0, 1.0), "Share of the latent platform ties that exist",
@@ -275,6 +285,9 @@ class Scenario(_Section):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Scenario:
+        if self.technology.n_seed_users > self.population.n_employees:
+            raise ValueError(f"technology.n_seed_users = {self.technology.n_seed_users} must be <= "
+                             f"population.n_employees = {self.population.n_employees}")
         if self.behaviour.n_flip_hero > self.landscape.nk_n:
             raise ValueError(f"behaviour.n_flip_hero = {self.behaviour.n_flip_hero} must be <= "
                              f"landscape.nk_n = {self.landscape.nk_n}")

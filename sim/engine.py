@@ -40,6 +40,7 @@ def run_arrays(world: World, inputs: Inputs, seed: int, steps: int):
     tally = np.zeros(len(Tally), np.float64)
     pop, g, land = world.population, world.graph, world.landscape
     run_kernel(pop.unit, pop.empowered, pop.resourceful, pop.influencer, world.threshold,
+               world.platform0,
                g.indptr, g.nbr, g.kind, g.eu, g.adv_rank, g.contacts,
                land.dep, land.table, land.max_score, land.exponent,
                inputs.mech, inputs.const, inputs.adoption_rule, inputs.funnel_rule,

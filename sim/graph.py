@@ -12,6 +12,7 @@ from enum import IntEnum
 
 import numpy as np
 
+from sim.config import Graph as GraphConfig
 from sim.population import Group, Population
 from sim.rng import Stream, generator
 
@@ -86,10 +87,31 @@ def _small_world(rng, unit, k, p_rewire):
     return a, b
 
 
-def build_graph(pop: Population, k_intra: int, p_rewire: float, k_inter: float,
-                k_platform: float, k_advocate: float, max_advocate_share: float,
-                advocate_placement: str, k_customer: float, rel_hero_contact: float,
-                k_wom: float, seed: int) -> SocialGraph:
+def _classic(rng, n, kind, k):
+    """Colleague ties over all employees: Erdos-Renyi G(n, p = k / (n - 1)), a line, or complete."""
+    if kind == "line":
+        a = np.arange(n - 1, dtype=np.int64)
+        return a, a + 1
+    if kind == "complete":
+        a, b = np.triu_indices(n, 1)
+        return a.astype(np.int64), b.astype(np.int64)
+    pairs = n * (n - 1) // 2
+    m = int(rng.binomial(pairs, min(1.0, k / (n - 1)))) if n > 1 else 0
+    # m distinct pairs drawn uniformly (rejection on duplicates; m << n^2 / 2 in practice)
+    chosen = np.empty(0, np.int64)
+    while chosen.shape[0] < m:
+        u = rng.integers(0, n, 2 * (m - chosen.shape[0]) + 16)
+        v = rng.integers(0, n, u.shape[0])
+        lo, hi = np.minimum(u, v), np.maximum(u, v)
+        key = (lo * n + hi)[lo != hi]
+        chosen = np.concatenate([chosen, key])
+        _, first = np.unique(chosen, return_index=True)
+        chosen = chosen[np.sort(first)][:m]
+    return chosen // n, chosen % n
+
+
+def build_graph(pop: Population, g: GraphConfig, max_advocate_share: float,
+                advocate_placement: str, seed: int) -> SocialGraph:
     """Build the graph of ODD section 3 from the run seed's GRAPH stream."""
     rng = generator(seed, Stream.GRAPH)
     n_emp, n_cust = pop.n_employees, pop.n_customers
@@ -104,9 +126,15 @@ def build_graph(pop: Population, k_intra: int, p_rewire: float, k_inter: float,
         parts.append((a, b, np.full(a.shape[0], kind, np.int8),
                       np.zeros(a.shape[0]) if eu is None else eu))
 
-    add(*_small_world(rng, unit, k_intra, p_rewire), EdgeKind.INTRA)
-    add(*_pairs_across(rng, int(round(n_emp * k_inter / 2)), unit, everyone, n_units),
-        EdgeKind.INTER)
+    if g.employee_graph == "small_world":
+        add(*_small_world(rng, unit, int(g.k_intra), g.p_rewire), EdgeKind.INTRA)
+        add(*_pairs_across(rng, int(round(n_emp * g.k_inter / 2)), unit, everyone, n_units),
+            EdgeKind.INTER)
+    else:
+        a, b = _classic(rng, n_emp, g.employee_graph, g.k_intra)
+        same = unit[a] == unit[b]
+        add(a[same], b[same], EdgeKind.INTRA)
+        add(a[~same], b[~same], EdgeKind.INTER)
 
     # Advocates are ranked once per graph: by degree among colleagues (ties broken at random),
     # or at random. The Advocates lever sets how many of the ranking are advocates at each step.
@@ -118,7 +146,7 @@ def build_graph(pop: Population, k_intra: int, p_rewire: float, k_inter: float,
     adv_rank[order] = np.arange(n_emp)
 
     n_cand = int(np.ceil(max_advocate_share * n_emp))
-    per = int(round(k_advocate))
+    per = int(round(g.k_advocate))
     if n_cand and per:
         cand = np.repeat(order[:n_cand], per)
         v = rng.integers(0, n_emp, cand.shape[0])
@@ -134,21 +162,24 @@ def build_graph(pop: Population, k_intra: int, p_rewire: float, k_inter: float,
             keep = cand != v
         add(cand[keep], v[keep], EdgeKind.ADVOCATE)
 
-    pa, pb = _pairs_across(rng, int(round(n_emp * k_platform / 2)), unit, everyone, n_units)
+    pa, pb = _pairs_across(rng, int(round(n_emp * g.k_platform / 2)), unit, everyone, n_units)
     add(pa, pb, EdgeKind.PLATFORM, rng.random(pa.shape[0]))
 
     if n_cust and n_emp:
-        whole = int(np.floor(k_customer))
-        count = whole + (rng.random(n_cust) < k_customer - whole)
+        whole = int(np.floor(g.k_customer))
+        count = whole + (rng.random(n_cust) < g.k_customer - whole)
         hero = pop.empowered & pop.resourceful
-        w = np.where(hero, rel_hero_contact, 1.0)
+        w = np.where(hero, g.rel_hero_contact, 1.0)
         if w.sum() <= 0:
             w = np.ones(n_emp)
         cust = np.repeat(np.arange(n_cust, dtype=np.int64), count)
         emp = rng.choice(n_emp, size=cust.shape[0], p=w / w.sum())
         add(emp, n_emp + cust, EdgeKind.EMP_CUST)
-    if n_cust > 1:
-        m = int(round(n_cust * k_wom / 2))
+    if n_cust > 1 and g.customer_graph == "complete":
+        ca, cb = np.triu_indices(n_cust, 1)
+        add(n_emp + ca.astype(np.int64), n_emp + cb.astype(np.int64), EdgeKind.CUST_CUST)
+    elif n_cust > 1:
+        m = int(round(n_cust * g.k_wom / 2))
         ca, cb = rng.integers(0, n_cust, m), rng.integers(0, n_cust, m)
         keep = ca != cb
         add(n_emp + ca[keep], n_emp + cb[keep], EdgeKind.CUST_CUST)

@@ -7,7 +7,7 @@ swapped in at the end of the phase.
 
 ``run_kernel`` arguments, in order (shapes; dtypes):
     state:  unit (E; i8), empowered0, resourceful0 (E; bool), influencer (C; bool),
-            threshold (E; f8)
+            threshold (E; f8), platform0 (E; i8)
     graph:  indptr (E+C+1; i8), nbr, kind, eu (D; i8, i1, f8), adv_rank, contacts (E; i8)
     landscape: dep (N, K+1; i8), table (N, 2**(K+1); f8, copied), max_score, exponent (f8)
     params: mech (steps, len(Mech); f8), const (len(Const); f8), adoption_rule, funnel_rule (int)
@@ -70,7 +70,7 @@ NEWCOMER_SLOT = 8  # first slot of a newcomer's solution bits in the TURNOVER st
 
 
 @njit(cache=True)
-def run_kernel(unit, empowered0, resourceful0, influencer, threshold,
+def run_kernel(unit, empowered0, resourceful0, influencer, threshold, platform0,
                indptr, nbr, kind, eu, adv_rank, contacts,
                dep, table0, max_score0, exponent,
                mech, const, adoption_rule, funnel_rule,
@@ -86,7 +86,7 @@ def run_kernel(unit, empowered0, resourceful0, influencer, threshold,
 
     emp = empowered0.copy()
     res = resourceful0.copy()
-    plat = np.zeros(n_emp, np.int64)
+    plat = platform0.copy()
     plat_new = np.zeros(n_emp, np.int64)
     sol = np.zeros(n_emp, np.int64)
     fit = np.zeros(n_emp, np.float64)

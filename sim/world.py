@@ -13,8 +13,8 @@ from sim.config import Scenario
 from sim.graph import SocialGraph, build_graph
 from sim.landscape import Landscape, build_landscape
 from sim.population import Population, build_population
-from sim.rng import Stream, key_for
-from sim.rules.technology import threshold_of
+from sim.rng import Stream, generator, key_for
+from sim.rules.technology import ACTIVE, threshold_of
 
 
 @dataclass(frozen=True)
@@ -23,17 +23,19 @@ class World:
     graph: SocialGraph
     landscape: Landscape
     threshold: np.ndarray  # float64 (n_emp,): adoption thresholds (threshold rule)
+    platform0: np.ndarray  # int64 (n_emp,): platform state at step 0 (seed users active)
 
 
 def build_world(cfg: Scenario, seed: int) -> World:
     p, g, b = cfg.population, cfg.graph, cfg.behaviour
     pop = build_population(p.n_employees, p.n_units, p.n_customers, p.share_hero,
                            p.share_locked, p.share_rogue, p.share_influencers, seed)
-    graph = build_graph(pop, g.k_intra, g.p_rewire, g.k_inter, g.k_platform, g.k_advocate,
-                        max(cfg.advocates.share), p.advocate_placement, g.k_customer,
-                        g.rel_hero_contact, g.k_wom, seed)
+    graph = build_graph(pop, g, max(cfg.advocates.share), p.advocate_placement, seed)
     land = build_landscape(cfg.landscape.nk_n, cfg.landscape.nk_k, cfg.landscape.exponent, seed)
     key = key_for(seed, Stream.POPULATION, 0)
     threshold = np.array([threshold_of(b.phi, b.phi_spread, key, i)
                           for i in range(p.n_employees)], dtype=np.float64)
-    return World(pop, graph, land, threshold)
+    platform0 = np.zeros(p.n_employees, np.int64)
+    seeds = generator(seed, Stream.PLATFORM).permutation(p.n_employees)[:cfg.technology.n_seed_users]
+    platform0[seeds] = ACTIVE
+    return World(pop, graph, land, threshold, platform0)
