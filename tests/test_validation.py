@@ -1,0 +1,37 @@
+"""The classic models: closed forms, the analytic Watts window, and `pactsim validate --quick`."""
+
+import math
+
+import numpy as np
+
+from sim.canonical import CASES, bass_closed_form, bass_map, validate, watts_condition, watts_window
+from tests.conftest import run_cli
+
+
+def test_bass_reference_values():
+    f = bass_closed_form(np.array([5.0, 10.0]))
+    assert abs(f[0] - 0.3312) < 5e-4 and abs(f[1] - 0.8128) < 5e-4
+    # the discrete map approaches the closed form as dt -> 0
+    err = [np.abs(bass_map(int(15 / dt), dt) - bass_closed_form(dt * np.arange(1, int(15 / dt) + 1)))
+           .max() for dt in (1.0, 0.1, 0.01)]
+    assert err[0] > err[1] > err[2] and err[2] < 1e-3
+
+
+def test_watts_window_phi_018():
+    lo, hi = watts_window(0.18)
+    assert abs(lo - 1.02) < 0.01 and abs(hi - 5.77) < 0.01
+    assert watts_condition(3.0, 0.18) > 0 > watts_condition(7.0, 0.18)
+    assert math.isclose(watts_condition(lo, 0.18), 0.0, abs_tol=1e-9)
+
+
+def test_quick_validation_passes():
+    checks = validate(None, quick=True)
+    assert {c.case for c in checks} == set(CASES)
+    failed = [c for c in checks if not c.passed]
+    assert not failed, failed
+
+
+def test_validate_cli_rejects_unknown_case():
+    r = run_cli("validate", "no_such_case", "--quick")
+    assert r.returncode == 2 and "unknown validation case" in r.stderr
+    assert "Traceback" not in r.stderr
