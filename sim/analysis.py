@@ -1,0 +1,547 @@
+"""What the experiments say: lever effects, censored innovation speed, best mix, order ranking, Sobol.
+
+Works from stored results only (ARCHITECTURE invariant 6): a results folder written by
+``pactsim sweep`` (``runs.parquet``, optional ``timeseries.parquet``, ``manifest.json``) or the same
+tables as DataFrames.
+
+Uncertainty. Replicate r of every design point runs with the same seed (common random numbers), so the
+replicate is the unit of resampling: a bootstrap sample draws replicate indices with replacement and
+applies the same draw to every point. Comparisons between points therefore stay paired, and their
+intervals are those of paired differences. Intervals are 95% percentile intervals from a seeded
+``numpy`` Generator, so a report is reproducible.
+
+Censoring. Innovation speed (steps until deployed fitness reaches the target) is right-censored at the
+horizon tau: a run that never gets there has ``innovation_censored`` True. Its summary is the
+restricted mean time to target, RMST(tau): the area under the Kaplan-Meier curve of "not yet at
+target" from 0 to tau (lower is faster). No censored run is dropped. Censoring here is administrative
+(every censored run is censored at tau), and then the Kaplan-Meier area equals the plain mean of
+min(T, tau): the functions below use that identity, which makes the RMST linear in the runs, so it
+can be averaged over points, paired and bootstrapped exactly; :func:`rmst` computes the general
+Kaplan-Meier area and the tests check the two agree.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.config import LEVERS, ConfigError
+from sim.metrics import OUTCOME_NAMES
+
+SPEED = "innovation_speed"
+CENSORED = "innovation_censored"
+ORDER_COLUMN = "levers.schedule.order"
+BUDGET_COLUMNS = tuple(f"levers.budget.{lever}" for lever in LEVERS)
+LEVER_COLUMNS = tuple(f"levers.{lever}" for lever in LEVERS)
+PACT_ORDER = ">".join(LEVERS)
+"""Forrester's recommended order, as the sweep writes it in ``levers.schedule.order``."""
+LOWER_IS_BETTER = frozenset({SPEED, "lead_time_median", "lead_time_p90"})
+RUN_COLUMNS = ("run_id", "point", "replicate", "seed", "error")
+N_BOOT = 2000
+LEVEL = 0.95
+
+
+# --------------------------------------------------------------------------------------------------
+# Loading
+
+@dataclass
+class Results:
+    """One experiment's stored results: valid runs, failed runs, manifest and optional series."""
+
+    runs: pd.DataFrame
+    failed: pd.DataFrame = field(default_factory=pd.DataFrame)
+    manifest: dict = field(default_factory=dict)
+    timeseries: pd.DataFrame | None = None
+    path: Path | None = None
+
+    @classmethod
+    def from_frame(cls, runs: pd.DataFrame, manifest: dict | None = None,
+                   timeseries: pd.DataFrame | None = None, path: Path | None = None) -> Results:
+        """Split a ``runs.parquet`` table into valid and failed runs (a non-empty ``error``)."""
+        missing = [c for c in ("point", "replicate") if c not in runs.columns]
+        if missing:
+            raise ConfigError(f"runs table lacks column(s) {', '.join(missing)}")
+        if "error" in runs.columns:
+            err = runs["error"].notna() & (runs["error"].astype(str).str.len() > 0)
+        else:
+            err = pd.Series(False, index=runs.index)
+        ok = runs.loc[~err].reset_index(drop=True)
+        if CENSORED in ok.columns:
+            ok[CENSORED] = ok[CENSORED].astype(bool)
+        return cls(ok, runs.loc[err].reset_index(drop=True), manifest or {}, timeseries, path)
+
+    @property
+    def kind(self) -> str:
+        """The design kind (grid, lhs, sobol, simplex, orders): from the manifest, else guessed."""
+        kind = (self.manifest.get("design") or {}).get("kind")
+        if kind:
+            return str(kind)
+        cols = set(self.runs.columns) | set(self.failed.columns)
+        if ORDER_COLUMN in cols:
+            return "orders"
+        if set(BUDGET_COLUMNS) <= cols:
+            return "simplex"
+        return "grid"
+
+    @property
+    def name(self) -> str:
+        return str(self.manifest.get("experiment") or (self.path.name if self.path else "experiment"))
+
+    @property
+    def factors(self) -> list[str]:
+        """The varied parameters: dotted column names, in table order."""
+        return [c for c in self.runs.columns if "." in c and c not in RUN_COLUMNS]
+
+    @property
+    def outcomes(self) -> list[str]:
+        return [c for c in OUTCOME_NAMES if c in self.runs.columns]
+
+    @property
+    def n_runs(self) -> int:
+        return len(self.runs) + len(self.failed)
+
+    @property
+    def horizon(self) -> float:
+        """tau: the longest time to target seen. Censored runs sit at the horizon, so when any run is
+        censored this is the horizon; when none is, every RMST up to it is the plain mean."""
+        if SPEED not in self.runs.columns or self.runs.empty:
+            return float("nan")
+        return float(self.runs[SPEED].max())
+
+    @property
+    def point_ids(self) -> np.ndarray:
+        """Every design point, including those whose runs all failed."""
+        ids = pd.concat([self.runs["point"], self.failed.get("point", pd.Series(dtype=int))])
+        return np.sort(ids.dropna().astype(int).unique())
+
+    @property
+    def replicate_ids(self) -> np.ndarray:
+        ids = pd.concat([self.runs["replicate"], self.failed.get("replicate", pd.Series(dtype=int))])
+        return np.sort(ids.dropna().astype(int).unique())
+
+    @property
+    def points(self) -> pd.DataFrame:
+        """One row per design point (index ``point``) with its factor values."""
+        both = pd.concat([self.runs, self.failed], ignore_index=True)
+        cols = [c for c in self.factors if c in both.columns]
+        table = both.drop_duplicates("point").set_index("point").sort_index()[cols]
+        return table.reindex(self.point_ids)
+
+
+def load_results(path: str | Path) -> Results:
+    """Read a results folder; :class:`ConfigError` when it is not one."""
+    path = Path(path)
+    if not path.is_dir():
+        raise ConfigError(f"{path}: no such results folder")
+    runs_path = path / "runs.parquet"
+    if not runs_path.is_file():
+        raise ConfigError(f"{path}: no runs.parquet (is it a folder written by `pactsim sweep`?)")
+    try:
+        runs = pd.read_parquet(runs_path)
+    except Exception as e:  # pyarrow raises several types for a damaged file
+        raise ConfigError(f"{runs_path}: cannot read ({e})") from None
+    manifest = {}
+    if (path / "manifest.json").is_file():
+        try:
+            manifest = json.loads((path / "manifest.json").read_text())
+        except (OSError, json.JSONDecodeError) as e:
+            raise ConfigError(f"{path / 'manifest.json'}: cannot read ({e})") from None
+    ts = pd.read_parquet(path / "timeseries.parquet") if (path / "timeseries.parquet").is_file() else None
+    return Results.from_frame(runs, manifest, ts, path)
+
+
+# --------------------------------------------------------------------------------------------------
+# Censored innovation speed
+
+def kaplan_meier(times, censored) -> pd.DataFrame:
+    """Kaplan-Meier estimate of P(not yet at target after t): one row per distinct event time with
+    ``at_risk``, ``events`` and ``survival``. A run censored at t is at risk for events at t."""
+    t = np.asarray(times, float)
+    c = np.asarray(censored, bool)
+    keep = ~np.isnan(t)
+    t, c = t[keep], c[keep]
+    rows, s = [], 1.0
+    for u in np.unique(t[~c]):
+        n = int((t >= u).sum())
+        d = int(((t == u) & ~c).sum())
+        s *= 1.0 - d / n
+        rows.append((u, n, d, s))
+    return pd.DataFrame(rows, columns=["time", "at_risk", "events", "survival"])
+
+
+def rmst(times, censored, tau: float) -> float:
+    """Restricted mean time to target: area under the Kaplan-Meier curve from 0 to ``tau``."""
+    km = kaplan_meier(times, censored)
+    area, prev_t, prev_s = 0.0, 0.0, 1.0
+    for t, s in zip(km["time"], km["survival"], strict=True):
+        if t > tau:
+            break
+        area += prev_s * (t - prev_t)
+        prev_t, prev_s = t, s
+    return area + prev_s * (tau - prev_t)
+
+
+# --------------------------------------------------------------------------------------------------
+# The point x replicate matrix and the replicate bootstrap
+
+def outcome_matrix(res: Results, outcome: str = SPEED) -> np.ndarray:
+    """``Y[point, replicate]`` (rows in ``res.point_ids`` order, columns in ``res.replicate_ids``);
+    NaN where a run failed. Innovation speed is min(T, tau), so row means are RMSTs."""
+    if outcome not in res.runs.columns:
+        raise KeyError(f"outcome {outcome!r} is not in the results")
+    values = res.runs[outcome].astype(float)
+    if outcome == SPEED:
+        values = values.clip(upper=res.horizon)
+    table = pd.DataFrame({"point": res.runs["point"].astype(int),
+                          "replicate": res.runs["replicate"].astype(int), "y": values})
+    wide = table.pivot_table(index="point", columns="replicate", values="y", aggfunc="mean")
+    return wide.reindex(index=res.point_ids, columns=res.replicate_ids).to_numpy(float)
+
+
+def _nanmean(a: np.ndarray, axis: int) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices: a point whose runs failed
+        return np.nanmean(a, axis=axis)
+
+
+def _quantiles(boot: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    a = (1.0 - level) / 2.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        lo, hi = np.nanquantile(boot, [a, 1.0 - a], axis=0)
+    return lo, hi
+
+
+def bootstrap_point_means(y: np.ndarray, n_boot: int = N_BOOT, seed: int = 0) -> np.ndarray:
+    """(n_boot, points) means of ``y[point, replicate]`` over replicates resampled as units (the same
+    replicate draw for every point: the pairing of common random numbers is kept)."""
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, y.shape[1], size=(n_boot, y.shape[1]))
+    out = np.empty((n_boot, y.shape[0]))
+    chunk = max(1, 4_000_000 // max(1, y.size))  # bound memory for large designs
+    for start in range(0, n_boot, chunk):
+        part = idx[start:start + chunk]
+        out[start:start + chunk] = _nanmean(y[:, part], axis=2).T
+    return out
+
+
+def point_summary(res: Results, outcome: str = SPEED, n_boot: int = N_BOOT, seed: int = 0,
+                  level: float = LEVEL) -> pd.DataFrame:
+    """Per point: the value (mean over replicates; RMST for innovation speed), its interval, the
+    number of valid runs and, for innovation speed, the share of runs that reached the target."""
+    y = outcome_matrix(res, outcome)
+    boot = bootstrap_point_means(y, n_boot, seed)
+    lo, hi = _quantiles(boot, level)
+    out = pd.DataFrame({"value": _nanmean(y, 1), "lo": lo, "hi": hi,
+                        "n": np.isfinite(y).sum(axis=1)}, index=pd.Index(res.point_ids, name="point"))
+    if outcome == SPEED and CENSORED in res.runs.columns:
+        reached = 1.0 - res.runs.groupby("point")[CENSORED].mean()
+        out["reached"] = reached.reindex(out.index)
+    return out.join(res.points)
+
+
+# --------------------------------------------------------------------------------------------------
+# Lever effects (grid designs)
+
+def _levels(res: Results, factors: list[str] | None) -> tuple[pd.DataFrame, list[str]]:
+    pts = res.points
+    factors = [f for f in (factors or res.factors) if pd.api.types.is_numeric_dtype(pts[f])]
+    if not factors:
+        raise ValueError("no numeric factors to analyse")
+    return pts, factors
+
+
+def _effect_frame(rows: list[tuple], est: np.ndarray, boot: np.ndarray, level: float,
+                  columns: list[str]) -> pd.DataFrame:
+    lo, hi = _quantiles(boot, level)
+    out = pd.DataFrame(rows, columns=columns)
+    out["effect"], out["lo"], out["hi"] = est, lo, hi
+    out["significant"] = (out["lo"] > 0) | (out["hi"] < 0)
+    return out
+
+
+def marginal_means(res: Results, outcome: str = SPEED, factors: list[str] | None = None,
+                   n_boot: int = N_BOOT, seed: int = 0, level: float = LEVEL) -> pd.DataFrame:
+    """Mean of the outcome at each level of each factor, averaged over the other factors' points."""
+    pts, factors = _levels(res, factors)
+    y = outcome_matrix(res, outcome)
+    m, boot = _nanmean(y, 1), bootstrap_point_means(y, n_boot, seed)
+    rows, est, bs = [], [], []
+    for f in factors:
+        for lv in np.sort(pts[f].dropna().unique()):
+            mask = (pts[f] == lv).to_numpy()
+            rows.append((f, float(lv), int(mask.sum())))
+            est.append(_nanmean(m[mask], 0))
+            bs.append(_nanmean(boot[:, mask], 1))
+    out = _effect_frame(rows, np.array(est), np.array(bs).T, level, ["factor", "level", "n_points"])
+    return out.rename(columns={"effect": "value"}).drop(columns="significant")
+
+
+def main_effects(res: Results, outcome: str = SPEED, factors: list[str] | None = None,
+                 n_boot: int = N_BOOT, seed: int = 0, level: float = LEVEL) -> pd.DataFrame:
+    """Effect of raising each factor from its lowest to its highest level (mean at high minus mean at
+    low, over the other factors' points), with a paired bootstrap interval."""
+    pts, factors = _levels(res, factors)
+    y = outcome_matrix(res, outcome)
+    m, boot = _nanmean(y, 1), bootstrap_point_means(y, n_boot, seed)
+    rows, est, bs = [], [], []
+    for f in factors:
+        lv = np.sort(pts[f].dropna().unique())
+        lo_m, hi_m = (pts[f] == lv[0]).to_numpy(), (pts[f] == lv[-1]).to_numpy()
+        rows.append((f, float(lv[0]), float(lv[-1])))
+        est.append(_nanmean(m[hi_m], 0) - _nanmean(m[lo_m], 0))
+        bs.append(_nanmean(boot[:, hi_m], 1) - _nanmean(boot[:, lo_m], 1))
+    return _effect_frame(rows, np.array(est), np.array(bs).T, level, ["factor", "low", "high"])
+
+
+def _two_way(pts: pd.DataFrame, a: str, b: str):
+    la, lb = np.sort(pts[a].dropna().unique()), np.sort(pts[b].dropna().unique())
+    masks = {(i, j): ((pts[a] == la[i]) & (pts[b] == lb[j])).to_numpy()
+             for i in (0, -1) for j in (0, -1)}
+    return la, lb, masks
+
+
+def interactions(res: Results, outcome: str = SPEED, factors: list[str] | None = None,
+                 n_boot: int = N_BOOT, seed: int = 0, level: float = LEVEL) -> pd.DataFrame:
+    """Two-way interaction contrast of every pair at their extreme levels:
+    (a high, b high) - (a low, b high) - (a high, b low) + (a low, b low), each cell averaged over the
+    other factors. Positive: raising b makes a's effect larger (for speed: less of a speed-up)."""
+    pts, factors = _levels(res, factors)
+    y = outcome_matrix(res, outcome)
+    m, boot = _nanmean(y, 1), bootstrap_point_means(y, n_boot, seed)
+    rows, est, bs = [], [], []
+    for i, a in enumerate(factors):
+        for b in factors[i + 1:]:
+            la, lb, mk = _two_way(pts, a, b)
+            if len(la) < 2 or len(lb) < 2:
+                continue
+            def contrast(v, ax, mk=mk):
+                return (_nanmean(v[..., mk[-1, -1]], ax) - _nanmean(v[..., mk[0, -1]], ax)
+                        - _nanmean(v[..., mk[-1, 0]], ax) + _nanmean(v[..., mk[0, 0]], ax))
+            rows.append((a, b))
+            est.append(contrast(m, 0))
+            bs.append(contrast(boot, 1))
+    if not rows:
+        return pd.DataFrame(columns=["factor_a", "factor_b", "effect", "lo", "hi", "significant"])
+    return _effect_frame(rows, np.array(est), np.array(bs).T, level, ["factor_a", "factor_b"])
+
+
+def simple_effects(res: Results, factor: str, by: str, outcome: str = SPEED, n_boot: int = N_BOOT,
+                   seed: int = 0, level: float = LEVEL) -> pd.DataFrame:
+    """Effect of raising ``factor`` from lowest to highest level at each level of ``by`` (e.g.
+    technology with culture low and with culture high)."""
+    pts = res.points
+    y = outcome_matrix(res, outcome)
+    m, boot = _nanmean(y, 1), bootstrap_point_means(y, n_boot, seed)
+    lf = np.sort(pts[factor].dropna().unique())
+    rows, est, bs = [], [], []
+    for lv in np.sort(pts[by].dropna().unique()):
+        at = (pts[by] == lv).to_numpy()
+        hi_m, lo_m = at & (pts[factor] == lf[-1]).to_numpy(), at & (pts[factor] == lf[0]).to_numpy()
+        rows.append((by, float(lv), factor, float(lf[0]), float(lf[-1])))
+        est.append(_nanmean(m[hi_m], 0) - _nanmean(m[lo_m], 0))
+        bs.append(_nanmean(boot[:, hi_m], 1) - _nanmean(boot[:, lo_m], 1))
+    return _effect_frame(rows, np.array(est), np.array(bs).T, level,
+                         ["by", "by_level", "factor", "low", "high"])
+
+
+def cell_means(res: Results, a: str, b: str, outcome: str = SPEED) -> pd.DataFrame:
+    """Mean outcome for each (a level, b level), averaged over the other factors: rows a, columns b."""
+    y = outcome_matrix(res, outcome)
+    pts = res.points.assign(_v=_nanmean(y, 1))
+    return pts.pivot_table(index=a, columns=b, values="_v", aggfunc="mean")
+
+
+# --------------------------------------------------------------------------------------------------
+# Comparing points: best budget mix, order ranking
+
+def better_sign(outcome: str) -> int:
+    """-1 when lower is better (times), +1 otherwise."""
+    return -1 if outcome in LOWER_IS_BETTER else 1
+
+
+def compare_points(res: Results, reference: int, outcome: str = SPEED, n_boot: int = N_BOOT,
+                   seed: int = 0, level: float = LEVEL) -> pd.DataFrame:
+    """Every point against ``reference``: value and interval, the paired difference (point minus
+    reference, replicate by replicate) with its bootstrap interval, the rank (1 = best) and the share
+    of bootstrap samples in which the point is the best (``p_best``). Sorted best first."""
+    ids = res.point_ids
+    if reference not in set(ids.tolist()):
+        raise ValueError(f"reference point {reference} is not in the results")
+    y = outcome_matrix(res, outcome)
+    ref = int(np.searchsorted(ids, reference))
+    d = y - y[ref]  # paired by replicate: common random numbers
+    boot_y = bootstrap_point_means(y, n_boot, seed)
+    boot_d = bootstrap_point_means(d, n_boot, seed)  # same seed: the same replicate draws
+    lo, hi = _quantiles(boot_y, level)
+    dlo, dhi = _quantiles(boot_d, level)
+    sign = better_sign(outcome)
+    score = np.where(np.isnan(boot_y), -np.inf, sign * boot_y)
+    winners = np.argmax(score, axis=1)
+    p_best = np.bincount(winners, minlength=len(ids)) / n_boot
+    out = pd.DataFrame({"value": _nanmean(y, 1), "lo": lo, "hi": hi, "diff": _nanmean(d, 1),
+                        "diff_lo": dlo, "diff_hi": dhi, "p_best": p_best,
+                        "n_pairs": np.isfinite(d).sum(axis=1)},
+                       index=pd.Index(ids, name="point"))
+    out["covers_zero"] = (out["diff_lo"] <= 0) & (out["diff_hi"] >= 0)
+    out["better"] = ~out["covers_zero"] & (sign * out["diff"] > 0)
+    out["worse"] = ~out["covers_zero"] & (sign * out["diff"] < 0)
+    out["rank"] = (sign * -out["value"]).rank(method="min", na_option="bottom").astype(int)
+    return out.join(res.points).join(point_labels(res).rename("label")).sort_values("rank")
+
+
+def best_point(res: Results, outcome: str = SPEED) -> int:
+    """The point with the best mean outcome (lowest RMST for innovation speed)."""
+    m = pd.Series(_nanmean(outcome_matrix(res, outcome), 1), index=res.point_ids)
+    return int((better_sign(outcome) * m).idxmax())
+
+
+def best_mix(res: Results, outcome: str = SPEED, n_boot: int = N_BOOT, seed: int = 0,
+             level: float = LEVEL) -> tuple[int, pd.DataFrame]:
+    """The best point and every point compared with it. ``covers_zero`` marks the points that are
+    statistically indistinguishable from the best (paired interval of the difference covers 0).
+    The best is picked on the same data, so the count of its rivals is, if anything, an under-count
+    (winner's curse) and each interval is unadjusted for the number of comparisons."""
+    best = best_point(res, outcome)
+    return best, compare_points(res, best, outcome, n_boot, seed, level)
+
+
+def order_point(res: Results, order: str = PACT_ORDER) -> int:
+    """The point of an investment order such as ``process>advocates>culture>technology``."""
+    pts = res.points
+    if ORDER_COLUMN not in pts.columns:
+        raise ValueError(f"no {ORDER_COLUMN} column: not an orders design")
+    hit = pts.index[pts[ORDER_COLUMN] == order]
+    if len(hit) == 0:
+        raise ValueError(f"order {order} is not in the results")
+    return int(hit[0])
+
+
+def order_ranking(res: Results, outcome: str = SPEED, reference: str = PACT_ORDER,
+                  n_boot: int = N_BOOT, seed: int = 0, level: float = LEVEL) -> pd.DataFrame:
+    """The investment orders ranked, each compared (paired) with ``reference`` (P > A > C > T)."""
+    return compare_points(res, order_point(res, reference), outcome, n_boot, seed, level)
+
+
+# --------------------------------------------------------------------------------------------------
+# Sobol indices (SALib)
+
+def sobol_problem(res: Results) -> dict:
+    """The SALib problem (names, bounds) of a Sobol design, from the manifest."""
+    design = res.manifest.get("design") or {}
+    prob = design.get("problem") or {}
+    names, bounds = prob.get("names") or design.get("names"), prob.get("bounds") or design.get("bounds")
+    if isinstance(bounds, dict):
+        names, bounds = list(bounds), [list(v) for v in bounds.values()]
+    if not names or not bounds or len(names) != len(bounds):
+        raise ValueError("manifest design lacks the Sobol problem (names and bounds)")
+    return {"num_vars": len(names), "names": list(names), "bounds": [list(map(float, b)) for b in bounds]}
+
+
+def sobol_indices(res: Results, outcome: str = SPEED, num_resamples: int = 1000, seed: int = 0,
+                  level: float = LEVEL) -> pd.DataFrame:
+    """First-order (S1) and total (ST) Sobol indices with intervals, via ``SALib.analyze.sobol``.
+
+    Analysed on the replicate-averaged outcome of each point (the RMST for innovation speed):
+    replicate noise then lowers every index instead of entering as a spurious factor. Points must be
+    in SALib's sample order (point index = sample row), sampled with ``calc_second_order=True``.
+    """
+    from SALib.analyze import sobol  # imported here: keeps `import sim.analysis` light
+
+    problem = sobol_problem(res)
+    d = problem["num_vars"]
+    y = _nanmean(outcome_matrix(res, outcome), 1)
+    ids = res.point_ids
+    if len(ids) % (2 * d + 2) or not np.array_equal(ids, np.arange(len(ids))):
+        raise ValueError(f"{len(ids)} points do not form a Sobol sample of {d} parameters "
+                         f"(need N x {2 * d + 2}, numbered from 0)")
+    if np.isnan(y).any():
+        raise ValueError(f"{int(np.isnan(y).sum())} Sobol points have no valid run: indices undefined")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SALib warns when N is not a power of 2 (ci sizes)
+        si = sobol.analyze(problem, y, calc_second_order=True, num_resamples=num_resamples,
+                           conf_level=level, seed=seed)
+    out = pd.DataFrame({"name": problem["names"], "S1": si["S1"], "S1_conf": si["S1_conf"],
+                        "ST": si["ST"], "ST_conf": si["ST_conf"]})
+    out["N"] = len(ids) // (2 * d + 2)
+    return out.sort_values("ST", ascending=False, ignore_index=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# Time series, reference points, labels
+
+def fan(res: Results, point: int, series: str, quantiles=(0.1, 0.5, 0.9)) -> pd.DataFrame:
+    """Quantiles over replicates of a per-step series at one point: columns step and q10, q50, q90."""
+    if res.timeseries is None:
+        raise ValueError("no timeseries stored for this experiment")
+    ts = res.timeseries
+    if "run_id" in ts.columns and "run_id" in res.runs.columns:
+        ts = ts[ts["run_id"].isin(res.runs["run_id"])]  # failed runs' series are left out
+    ts = ts[ts["point"] == point]
+    q = ts.groupby("step")[series].quantile(list(quantiles)).unstack()
+    q.columns = [f"q{round(x * 100)}" for x in quantiles]
+    return q.reset_index()
+
+
+def baseline_point(res: Results) -> int | None:
+    """The reference point: all levers at the middle level (grid), P > A > C > T (orders), the most
+    even budget mix (simplex); None when the design has no such point."""
+    pts = res.points
+    if pts.empty:
+        return None
+    if res.kind == "orders" and ORDER_COLUMN in pts.columns:
+        try:
+            return order_point(res)
+        except ValueError:
+            return None
+    if res.kind == "simplex" and set(BUDGET_COLUMNS) <= set(pts.columns):
+        dist = ((pts[list(BUDGET_COLUMNS)] - 0.25) ** 2).sum(axis=1)
+        return int(dist.idxmin())
+    if res.kind != "grid":
+        return None
+    mask = pd.Series(True, index=pts.index)
+    for f in res.factors:
+        if not pd.api.types.is_numeric_dtype(pts[f]):
+            continue
+        lv = np.sort(pts[f].dropna().unique())
+        if len(lv) % 2 == 0:
+            return None  # no middle level
+        mask &= pts[f] == lv[len(lv) // 2]
+    hit = pts.index[mask]
+    return int(hit[0]) if len(hit) else None
+
+
+def short_name(factor: str) -> str:
+    """``levers.process`` -> ``process``; ``levers.budget.culture`` -> ``culture``."""
+    return factor.rsplit(".", 1)[-1]
+
+
+def _fmt_level(v) -> str:
+    if isinstance(v, float | np.floating):
+        return f"{v:g}" if math.isfinite(v) else "—"
+    return str(v)
+
+
+def order_label(order: str) -> str:
+    """``process>advocates>culture>technology`` -> ``P→A→C→T``."""
+    return "→".join(part[:1].upper() for part in str(order).split(">"))
+
+
+def point_labels(res: Results) -> pd.Series:
+    """A short readable name per point: ``P→A→C→T``, ``P .3 A .1 C .5 T .1`` or ``process 0.9, ...``."""
+    pts = res.points
+    if ORDER_COLUMN in pts.columns:
+        return pts[ORDER_COLUMN].map(order_label)
+    if set(BUDGET_COLUMNS) <= set(pts.columns):
+        return pts.apply(lambda r: " ".join(f"{short_name(c)[:1].upper()} {r[c]:.2g}"
+                                            for c in BUDGET_COLUMNS), axis=1)
+    if not res.factors:
+        return pd.Series(pts.index.astype(str), index=pts.index)
+    return pts.apply(lambda r: ", ".join(f"{short_name(c)} {_fmt_level(r[c])}" for c in res.factors),
+                     axis=1)
