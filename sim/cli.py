@@ -27,11 +27,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from sim.config import config_hash, load_scenario
     from sim.engine import simulate
+    from sim.resources import check_memory, estimate_run_bytes, parse_size
     from sim.storage import write_run
 
     cfg = load_scenario(args.scenario, args.set or ())
     seed = cfg.run.seed if args.seed is None else args.seed
     steps = cfg.run.steps if args.steps is None else args.steps
+    need = estimate_run_bytes(cfg, steps)
+    check_memory(need["total"], parse_size(args.max_memory) if args.max_memory else None,
+                 f"scenario {cfg.name}", need)
     result = simulate(cfg, seed=seed, steps=steps)
     out = Path(args.out) if args.out else (
         ROOT / "results" / "runs" / f"{cfg.name.replace('/', '_')}-{config_hash(cfg)[:8]}-s{seed}")
@@ -81,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="override a parameter, e.g. --set levers.culture=0.9 (repeatable)")
     p.add_argument("--out", help="output folder (default: results/runs/<scenario>-<hash>-s<seed>)")
+    p.add_argument("--max-memory", metavar="SIZE",
+                   help="allow the run this much memory, e.g. 16G (default: 90%% of what is available)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("list", help="list scenarios and experiments")

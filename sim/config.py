@@ -288,9 +288,6 @@ class Scenario(_Section):
         if self.technology.n_seed_users > self.population.n_employees:
             raise ValueError(f"technology.n_seed_users = {self.technology.n_seed_users} must be <= "
                              f"population.n_employees = {self.population.n_employees}")
-        if self.behaviour.n_flip_hero > self.landscape.nk_n:
-            raise ValueError(f"behaviour.n_flip_hero = {self.behaviour.n_flip_hero} must be <= "
-                             f"landscape.nk_n = {self.landscape.nk_n}")
         return self
 
 

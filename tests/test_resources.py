@@ -1,0 +1,51 @@
+"""Memory estimates: close to the measured peak, and a run that cannot fit is refused up front."""
+
+import subprocess
+import sys
+
+import pytest
+
+import sim
+from sim.config import ConfigError
+from sim.resources import check_memory, estimate_run_bytes, parse_size
+from tests.conftest import ROOT, run_cli
+
+
+def test_parse_size():
+    assert parse_size("8G") == 8 * 2**30
+    assert parse_size("500M") == 500 * 2**20
+    assert parse_size("1.5GiB") == 1.5 * 2**30
+    assert parse_size("1024") == 1024
+    with pytest.raises(ConfigError):
+        parse_size("lots")
+
+
+def test_estimate_tracks_measured_peak():
+    n = 150_000
+    cmd = (f"import resource, sim; sim.simulate(sim.load_scenario('baseline', "
+           f"['population.n_employees={n}', 'population.n_customers={2 * n}']), seed=1, steps=5); "
+           "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", cmd], check=True, cwd=ROOT, timeout=300,
+                         capture_output=True, text=True)
+    peak = int(out.stdout.split()[-1]) * 1024  # ru_maxrss is in KiB on Linux
+    est = estimate_run_bytes(sim.load_scenario("baseline", [f"population.n_employees={n}",
+                                                            f"population.n_customers={2 * n}"]), 5)
+    assert 0.7 * peak < est["total"] < 1.5 * peak, (est, peak)
+
+
+def test_check_memory_refuses_with_a_clear_message():
+    check_memory(1e6, max_memory=2e6)
+    with pytest.raises(ConfigError, match="needs about .* --max-memory"):
+        check_memory(3e6, max_memory=2e6)
+
+
+def test_cli_refuses_a_run_that_cannot_fit(tmp_path):
+    out = tmp_path / "o"
+    r = run_cli("run", "baseline", "--set", "population.n_employees=2000000",
+                "--set", 'graph.employee_graph="complete"', "--out", str(out))
+    assert r.returncode == 2 and "needs about" in r.stderr and "Traceback" not in r.stderr
+    assert not out.exists()
+    r = run_cli("run", "baseline", "--steps", "3", "--max-memory", "1M", "--out", str(out))
+    assert r.returncode == 2 and "--max-memory" in r.stderr
+    r = run_cli("run", "baseline", "--steps", "3", "--max-memory", "64G", "--out", str(out))
+    assert r.returncode == 0 and (out / "manifest.json").exists()
