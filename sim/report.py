@@ -1,0 +1,527 @@
+"""``pactsim report RESULTS_DIR``: one self-contained HTML file that answers the experiment's question.
+
+Built from stored results only (sim.analysis). The file embeds plotly.js once, inline, and loads
+nothing from anywhere: it opens offline. Figures can also be written as PNG (kaleido when installed
+and working, else Debian's headless Chromium through Playwright; never a browser download).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import html
+import json
+import os
+import sys
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim import analysis as an
+from sim.config import LEVERS
+
+CHROMIUM = os.environ.get("PACTSIM_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+PLOT_CONFIG = {"displaylogo": False, "responsive": True}
+EFFECT_OUTCOMES = (an.SPEED, "final_fitness", "customer_value", "final_platform_adoption")
+
+
+@dataclass
+class Figure:
+    id: str
+    title: str
+    fig: object  # plotly.graph_objects.Figure
+    caption: str = ""
+
+
+@dataclass
+class Report:
+    """What the report says: the headline, findings, figures and a table of the top points."""
+
+    results: an.Results
+    headline: str
+    findings: list[str] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+    top: pd.DataFrame | None = None
+
+
+# --------------------------------------------------------------------------------------------------
+# Words
+
+def _n(x: float) -> str:
+    """A number for prose: one decimal from 1 up, three significant digits below."""
+    if x is None or not np.isfinite(x):
+        return "—"
+    return f"{x:.1f}" if abs(x) >= 1 else f"{x:.3g}"
+
+
+def _ci(lo: float, hi: float) -> str:
+    return f"95% CI {_n(lo)} to {_n(hi)}"
+
+
+def _change(outcome: str, eff: float, lo: float, hi: float) -> str:
+    """'shortens the time to target by 3.1 weeks (95% CI 2.0 to 4.2)' and the like."""
+    covers = lo <= 0 <= hi
+    tail = "; not distinguishable from no effect" if covers else ""
+    if outcome == an.SPEED:
+        if eff <= 0:
+            return f"shortens the time to target by {_n(-eff)} weeks ({_ci(-hi, -lo)}{tail})"
+        return f"lengthens the time to target by {_n(eff)} weeks ({_ci(lo, hi)}{tail})"
+    return f"changes the {_oname(outcome)} by {eff:+.3g} ({_ci(lo, hi)}{tail})"
+
+
+def _oname(outcome: str) -> str:
+    """The outcome as a noun phrase without article: 'time to target', 'customer value'."""
+    from sim.figures import title
+
+    return "time to target" if outcome == an.SPEED else title(outcome)
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _value(outcome: str, v: float, lo: float, hi: float, paren: bool = True) -> str:
+    """'5.6 weeks (95% CI 1.4 to 9.8)', or with a comma inside parentheses already open."""
+    unit = " weeks" if outcome == an.SPEED else ""
+    return f"{_n(v)}{unit} ({_ci(lo, hi)})" if paren else f"{_n(v)}{unit}, {_ci(lo, hi)}"
+
+
+def _target(res: an.Results) -> float:
+    """Target fitness of innovation speed: the experiment's override, else the schema default."""
+    from sim.config import Run
+
+    try:
+        exp = tomllib.loads(res.manifest.get("experiment_text") or "")
+    except tomllib.TOMLDecodeError:
+        exp = {}
+    return float((exp.get("set") or {}).get("run.target_fitness", Run().target_fitness))
+
+
+def _description(res: an.Results) -> str:
+    try:
+        return str(tomllib.loads(res.manifest.get("experiment_text") or "").get("description", ""))
+    except tomllib.TOMLDecodeError:
+        return ""
+
+
+# --------------------------------------------------------------------------------------------------
+# Analysis per design kind
+
+def analyse(res: an.Results, n_boot: int = an.N_BOOT, seed: int = 0) -> Report:
+    """Everything the report shows, computed from the results."""
+    from sim import figures as fg
+
+    if res.runs.empty or not res.outcomes:
+        return Report(res, f"No usable runs: all {res.n_runs} runs failed or carry no outcome, "
+                           "so there is no answer to report.")
+    outcome = an.SPEED if an.SPEED in res.outcomes else res.outcomes[0]
+    summary = an.point_summary(res, outcome, n_boot, seed)
+    labels = an.point_labels(res)
+    summary["label"] = labels
+    sign = an.better_sign(outcome)
+    order = (sign * -summary["value"].dropna()).sort_values().index  # best first
+    best, worst = int(order[0]), int(order[-1])
+    base = an.baseline_point(res)
+    kind = res.kind
+    numeric = [f for f in res.factors if pd.api.types.is_numeric_dtype(res.points[f])]
+
+    if kind == "orders" and an.ORDER_COLUMN in res.points.columns:
+        report = _orders(res, outcome, n_boot, seed, fg)
+    elif kind == "simplex" and set(an.BUDGET_COLUMNS) <= set(res.points.columns):
+        report = _simplex(res, outcome, n_boot, seed, fg)
+    elif kind == "sobol":
+        report = _sobol(res, outcome, summary, numeric, fg)
+    elif kind == "grid" and numeric:
+        report = _grid(res, outcome, summary, numeric, best, base, n_boot, seed, fg)
+    else:
+        report = Report(res, f"The best point is {labels[best]}: {_oname(outcome)} "
+                             f"{_value(outcome, *summary.loc[best, ['value', 'lo', 'hi']])}.")
+        if numeric:
+            report.figures.append(Figure("points", "Outcome against each parameter",
+                                         fg.scatter_factors(summary, numeric, outcome)))
+
+    if kind not in ("sobol", "lhs"):
+        roles = {"best": best}
+        if base is not None and base not in (best, worst):
+            roles["baseline"] = base
+        if worst != best:
+            roles["worst"] = worst
+        if outcome == an.SPEED and an.CENSORED in res.runs.columns:
+            report.figures.append(Figure(
+                "km", "Time to target, censoring included (Kaplan–Meier)",
+                fg.km_curves(res, roles, labels),
+                "Runs that never reach the target are censored at the horizon: the curve stays above "
+                "zero instead of dropping them."))
+        if res.timeseries is not None:
+            report.figures.append(Figure(
+                "fans", "Deployed fitness and platform adoption over time", fg.fans(res, roles, labels),
+                "Best, worst and baseline design points by " + _oname(outcome) + "."))
+
+    cens = float(res.runs[an.CENSORED].mean()) if an.CENSORED in res.runs.columns else float("nan")
+    facts = [f"{res.n_runs} runs at {len(res.point_ids)} design points × {len(res.replicate_ids)} "
+             f"replicates; failed runs (excluded, error recorded): {len(res.failed)}."]
+    if outcome == an.SPEED:
+        facts.append(f"Time to target = weeks until deployed fitness first reaches {_target(res):g}. "
+                     f"{cens:.0%} of runs never reached it within the horizon of {res.horizon:g} weeks: "
+                     "they are kept, counted at the horizon, and every mean time to target is the "
+                     "restricted mean (RMST, the area under the Kaplan–Meier curve up to the horizon).")
+    facts.append("Intervals: 95% percentile bootstrap over replicates (common random numbers: every "
+                 f"point's replicate r shares a seed, so differences are paired), {n_boot} resamples, "
+                 f"seed {seed}.")
+    report.findings = report.findings + facts
+    top_cols = ["label", "value", "lo", "hi", "n"] + (["reached"] if "reached" in summary else [])
+    report.top = summary.loc[order[:10], top_cols]
+    return report
+
+
+def _grid(res, outcome, summary, factors, best, base, n_boot, seed, fg) -> Report:
+    effects = {o: an.main_effects(res, o, factors, n_boot, seed) for o in EFFECT_OUTCOMES
+               if o in res.outcomes}
+    if outcome not in effects:
+        effects[outcome] = an.main_effects(res, outcome, factors, n_boot, seed)
+    eff = effects[outcome]
+    figs = [Figure("effects", "Lever effects with 95% intervals", fg.effects_forest(effects),
+                   "Each point: mean at the highest level minus mean at the lowest level of one lever, "
+                   "averaged over every combination of the others.")]
+    mm = an.marginal_means(res, outcome, factors, n_boot, seed)
+    figs.append(Figure("levels", "Response to each lever", fg.levels(mm, outcome)))
+    findings, sentences = [], []
+    tech, cult = "levers.technology", "levers.culture"
+    two = len(factors) == 2 and set(factors) == {tech, cult}
+    if len(factors) >= 3:
+        inter = an.interactions(res, outcome, factors, n_boot, seed)
+        figs.append(Figure("interactions", "Interactions between levers",
+                           fg.interaction_heatmap(inter, factors, outcome),
+                           "How much raising one lever changes the effect of another (extreme levels)."))
+        if len(inter):
+            top = inter.loc[inter["effect"].abs().idxmax()]
+            figs.append(Figure("cells", "The strongest interaction",
+                               fg.cell_heatmap(an.cell_means(res, top.factor_a, top.factor_b, outcome),
+                                               top.factor_a, top.factor_b, outcome)))
+            sig = inter[inter["significant"]]
+            findings.append(
+                f"Strongest interaction: {an.short_name(top.factor_a)} × {an.short_name(top.factor_b)}, "
+                f"contrast {top.effect:+.2f} ({_ci(top.lo, top.hi)}); {len(sig)} of {len(inter)} pairs have "
+                "an interval excluding 0.")
+    elif len(factors) == 2:
+        a, b = factors
+        figs.append(Figure("cells", "Both factors together",
+                           fg.cell_heatmap(an.cell_means(res, a, b, outcome), a, b, outcome)))
+    if tech in factors and cult in factors:
+        se = an.simple_effects(res, tech, cult, outcome, n_boot, seed)
+        figs.append(Figure("simple_effects", "Technology with and without culture",
+                           fg.simple_effects_bars(se, outcome),
+                           "The effect of technology at the lowest and highest culture level."))
+        lo_c, hi_c = se.iloc[0], se.iloc[-1]
+        alone = lo_c.effect * an.better_sign(outcome) > 0 and lo_c.significant
+        tech_sentence = (
+            f"Technology alone {'does' if alone else 'does not'} speed up innovation: with culture low "
+            f"({lo_c.by_level:g}), raising technology from {lo_c.low:g} to {lo_c.high:g} "
+            f"{_change(outcome, lo_c.effect, lo_c.lo, lo_c.hi)}; with culture high ({hi_c.by_level:g}) it "
+            f"{_change(outcome, hi_c.effect, hi_c.lo, hi_c.hi)}.")
+        inter2 = an.interactions(res, outcome, [tech, cult], n_boot, seed)
+        if len(inter2):
+            i2 = inter2.iloc[0]
+            verdict = ("culture changes what technology delivers" if i2.significant
+                       else "no evidence that culture changes what technology delivers")
+            unit = " weeks" if outcome == an.SPEED else ""
+            tech_tail = (f"The technology × culture interaction is {i2.effect:+.1f}{unit} "
+                         f"({_ci(i2.lo, i2.hi)}): {verdict}.")
+        else:
+            tech_tail = ""
+        if two:
+            sentences += [tech_sentence, tech_tail]
+        else:
+            findings += [tech_sentence, tech_tail]
+    if not two:
+        is_lever = eff["factor"].isin(an.LEVER_COLUMNS)
+        levers = eff[is_lever] if is_lever.any() else eff
+        key = levers.loc[(an.better_sign(outcome) * levers["effect"]).idxmax()]
+        name = an.short_name(key.factor).capitalize()
+        unit = " weeks" if outcome == an.SPEED else ""
+        others = "; ".join(f"{an.short_name(r.factor)} {r.effect:+.1f}{unit} [{_n(r.lo)}, {_n(r.hi)}]"
+                           for r in levers.itertuples() if r.factor != key.factor)
+        if key.significant and an.better_sign(outcome) * key.effect > 0:
+            lead = f"{name} {'speeds up innovation' if outcome == an.SPEED else 'helps'} most"
+        else:
+            lead = f"No lever helps beyond the noise; the best, {name.lower()},"
+        sentences.append(f"{lead}: raising it from {key.low:g} to {key.high:g} "
+                         f"{_change(outcome, key.effect, key.lo, key.hi)}"
+                         + (f" (other levers, high minus low: {others})." if others else "."))
+    b = summary.loc[best]
+    reach = f", {b.reached:.0%} of its runs reach the target" if "reached" in summary else ""
+    gets = "reaches the target in" if outcome == an.SPEED else f"gets a {_oname(outcome)} of"
+    best_sentence = (f"The {'fastest' if outcome == an.SPEED else 'best'} combination, {b.label}, {gets} "
+                     f"{_value(outcome, b.value, b.lo, b.hi)}{reach}")
+    if base is not None and base != best:
+        cp = an.compare_points(res, base, outcome, n_boot, seed)
+        d = cp.loc[best]
+        unit = " weeks" if outcome == an.SPEED else ""
+        best_sentence += (f", against {_n(summary.loc[base, 'value'])}{unit} at the mid-level baseline "
+                          f"(paired difference {d['diff']:+.1f}, {_ci(d.diff_lo, d.diff_hi)})")
+    (findings if two else sentences).append(best_sentence + ".")
+    return Report(res, " ".join(s for s in sentences if s), findings, figs)
+
+
+def _simplex(res, outcome, n_boot, seed, fg) -> Report:
+    best, table = an.best_mix(res, outcome, n_boot, seed)
+    b = table.loc[best]
+    ties = int(table["covers_zero"].sum()) - 1
+    n = len(table)
+    flat = "flat" if ties >= max(3, 0.1 * n) else "fairly sharp"
+    shares = ", ".join(f"{lv} {b[c]:.0%}" for lv, c in zip(LEVERS, an.BUDGET_COLUMNS, strict=True))
+    head = (f"The best budget mix is {shares} "
+            f"({_oname(outcome)} {_value(outcome, b.value, b.lo, b.hi, False)}); "
+            f"{ties} of the other {n - 1} mixes {'is' if ties == 1 else 'are'} statistically "
+            "indistinguishable from it (paired 95% CI "
+            f"of the difference covers 0), so the optimum is {flat}.")
+    findings = [f"The best mix is the best in {b.p_best:.0%} of bootstrap resamples. Picking the best and "
+                "testing against it on the same data favours the best (winner's curse), and intervals are "
+                "not adjusted for the number of comparisons."]
+    base = an.baseline_point(res)
+    if base is not None and base != best:
+        e = table.loc[base]
+        findings.append(f"The most even split ({e.label}) gets {_value(outcome, e.value, e.lo, e.hi)}; "
+                        f"difference to the best {e['diff']:+.1f} ({_ci(e.diff_lo, e.diff_hi)}).")
+    for lever, col in zip(LEVERS, an.BUDGET_COLUMNS, strict=True):
+        zero = table[table[col] == 0]
+        if len(zero) and not zero["covers_zero"].any():
+            findings.append(f"Every mix with no {lever} is significantly worse than the best.")
+    figs = [Figure("simplex", "The budget simplex", fg.simplex_facets(table, outcome),
+                   "Each panel fixes the technology share; advocates get the rest of the budget."),
+            Figure("mix_ranking", "The best mixes against the best",
+                   fg.ranking_forest(table, outcome, f"best mix ({b.label})", top=min(30, n),
+                                     title_text="The top mixes: paired difference to the best, 95% "
+                                                "intervals (grey: indistinguishable)"))]
+    return Report(res, head, findings, figs)
+
+
+def _orders(res, outcome, n_boot, seed, fg) -> Report:
+    table = an.order_ranking(res, outcome, n_boot=n_boot, seed=seed)
+    ref_label = an.order_label(an.PACT_ORDER)
+    pact = table[table[an.ORDER_COLUMN] == an.PACT_ORDER].iloc[0]
+    top = table.iloc[0]
+    n = len(table)
+    better, worse = int(table["better"].sum()), int(table["worse"].sum())
+    if top[an.ORDER_COLUMN] == an.PACT_ORDER:
+        second = table.iloc[1]
+        head = (f"{ref_label} is the fastest of the {n} orders "
+                f"({_value(outcome, pact.value, pact.lo, pact.hi, False)}); "
+                f"the runner-up {second.label} differs by {second['diff']:+.1f} "
+                f"({_ci(second.diff_lo, second.diff_hi)}), and {worse} orders are significantly slower.")
+    else:
+        sig = "a significant difference" if top.better else "not a significant difference"
+        head = (f"{ref_label} ranks {int(pact['rank'])} of {n} ({_oname(outcome)} "
+                f"{_value(outcome, pact.value, pact.lo, pact.hi, False)}). "
+                f"The fastest order, {top.label}, is "
+                f"{_n(abs(top['diff']))} weeks faster (paired difference {top['diff']:+.1f}, "
+                f"{_ci(top.diff_lo, top.diff_hi)}: {sig}); {_plural(better, 'order is', 'orders are')} "
+                f"significantly faster than {ref_label} and {worse} significantly slower.")
+    findings = [f"{ref_label} is the best order in {pact.p_best:.0%} of bootstrap resamples; "
+                f"{top.label} in {top.p_best:.0%}."]
+    first = table.assign(first=table[an.ORDER_COLUMN].str.split(">").str[0]).groupby("first")["value"].mean()
+    findings.append(f"Mean {_oname(outcome)} by the lever switched on first: "
+                    + ", ".join(f"{k} {_n(v)}" for k, v in first.sort_values().items()) + ".")
+    figs = [Figure("order_ranking", "The 24 investment orders", fg.order_bars(table, outcome, ref_label)),
+            Figure("order_diff", f"Each order against {ref_label}",
+                   fg.ranking_forest(table, outcome, ref_label,
+                                     title_text=f"Paired difference to {ref_label} (95% intervals; green "
+                                                "faster, red slower)"))]
+    return Report(res, head, findings, figs)
+
+
+def _sobol(res, outcome, summary, factors, fg) -> Report:
+    try:
+        si = an.sobol_indices(res, outcome)
+    except ValueError as e:
+        return Report(res, f"Sobol indices cannot be computed: {e}.")
+    a, b = si.iloc[0], si.iloc[1] if len(si) > 1 else None
+    levers = si[si["name"].isin(an.LEVER_COLUMNS)]
+    head = (f"{_oname(outcome).capitalize()} is driven mostly by {an.short_name(a['name'])} (total Sobol "
+            f"index {a.ST:.2f} ± {a.ST_conf:.2f})"
+            + (f" and {an.short_name(b['name'])} ({b.ST:.2f} ± {b.ST_conf:.2f})" if b is not None else "")
+            + (f"; the four levers' first-order indices sum to {levers.S1.sum():.2f}." if len(levers)
+               else "."))
+    findings = [f"Indices from SALib (Saltelli/Sobol, second order sampled) on the replicate-averaged "
+                f"outcome of each of {len(res.point_ids)} points (N = {int(si.N.iloc[0])}). ST − S1 "
+                "measures a parameter's share through interactions; intervals are SALib's bootstrap."]
+    neg = si[si["S1"] < -si["S1_conf"]]
+    if len(neg):
+        findings.append("Some first-order estimates are negative beyond their interval: N is too small.")
+    figs = [Figure("sobol", "Sobol sensitivity indices", fg.sobol_bars(si, outcome))]
+    if factors:
+        figs.append(Figure("points", "Outcome against each parameter", fg.scatter_factors(summary, factors,
+                                                                                          outcome)))
+    return Report(res, head, findings, figs)
+
+
+# --------------------------------------------------------------------------------------------------
+# HTML
+
+CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;max-width:1200px;
+padding:1.5em;color:#222;line-height:1.45}
+h1{font-size:1.6em;margin-bottom:.2em} h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ddd}
+.headline{font-size:1.15em;background:#f4f6fb;border-left:5px solid #4575b4;padding:.8em 1em;margin:1em 0}
+.caption{color:#555;font-size:.92em} table{border-collapse:collapse;font-size:.9em}
+td,th{border-bottom:1px solid #e5e5e5;padding:.25em .7em;text-align:left} th{background:#fafafa}
+footer{margin-top:3em;font-size:.85em;color:#444;border-top:1px solid #ccc;padding-top:1em}
+pre{background:#f7f7f7;padding:.8em;overflow:auto;font-size:.85em}
+"""
+
+
+def _e(x) -> str:
+    return html.escape(str(x), quote=True)
+
+
+def _top_table(report: Report) -> str:
+    if report.top is None or report.top.empty:
+        return ""
+    t = report.top
+    head = "<tr><th>#</th><th>design point</th><th>mean</th><th>95% CI</th><th>runs</th>" + (
+        "<th>reached target</th>" if "reached" in t else "") + "</tr>"
+    rows = []
+    for i, (p, r) in enumerate(t.iterrows(), start=1):
+        reached = f"<td>{r.reached:.0%}</td>" if "reached" in t else ""
+        rows.append(f"<tr><td>{i}</td><td>{_e(r.label)} <small>(point {p})</small></td><td>{_n(r.value)}</td>"
+                    f"<td>{_n(r.lo)} to {_n(r.hi)}</td><td>{int(r.n)}</td>{reached}</tr>")
+    return "<h2 id='top'>Top design points</h2><table>" + head + "".join(rows) + "</table>"
+
+
+def _manifest_html(res: an.Results) -> str:
+    m = res.manifest
+    git = m.get("git") or {}
+    rows = [("experiment", m.get("experiment", res.name)), ("experiment hash", m.get("experiment_hash", "—")),
+            ("design", json.dumps({k: v for k, v in (m.get("design") or {}).items()
+                                   if k in ("kind", "samples", "step", "N")}) if m.get("design") else "—"),
+            ("git commit", f"{git.get('commit', '—')}{' (dirty)' if git.get('dirty') else ''}"),
+            ("versions", ", ".join(f"{k} {v}" for k, v in (m.get("versions") or {}).items()) or "—"),
+            ("host", m.get("host", "—")), ("start", m.get("start", "—")), ("end", m.get("end", "—")),
+            ("counts", json.dumps(m.get("counts")) if m.get("counts") is not None else "—"),
+            ("results folder", res.path.name if res.path else "—")]
+    table = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows)
+    text = m.get("experiment_text")
+    exp = (f"<details><summary>Experiment file</summary><pre>{_e(text)}</pre></details>" if text else "")
+    return f"<footer><h2 id='manifest'>Manifest</h2><table>{table}</table>{exp}</footer>"
+
+
+def render_html(report: Report) -> str:
+    """The report as one HTML document with plotly.js inline (no external resource of any kind)."""
+    import plotly.io as pio
+    from plotly.offline import get_plotlyjs
+
+    res = report.results
+    parts = []
+    for f in report.figures:
+        div = pio.to_html(f.fig, full_html=False, include_plotlyjs=False, config=PLOT_CONFIG,
+                          div_id=f"plot-{f.id}", default_width="100%")
+        cap = f"<p class='caption'>{_e(f.caption)}</p>" if f.caption else ""
+        parts.append(f"<section class='figure' id='fig-{f.id}'><h2>{_e(f.title)}</h2>{cap}{div}</section>")
+    findings = "".join(f"<li>{_e(x)}</li>" for x in report.findings)
+    desc = _description(res)
+    return (
+        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+        f"<title>pactsim report: {_e(res.name)}</title><style>{CSS}</style>"
+        f"<script type='text/javascript'>{get_plotlyjs()}</script></head><body>"
+        f"<h1>pactsim report: {_e(res.name)}</h1>"
+        + (f"<p>{_e(desc)}</p>" if desc else "")
+        + f"<p class='headline' id='headline'>{_e(report.headline)}</p>"
+        f"<ul id='findings'>{findings}</ul>"
+        + "".join(parts) + _top_table(report) + _manifest_html(res) + "</body></html>\n")
+
+
+def build_report(results_dir: str | Path, *, png: bool = False, n_boot: int = an.N_BOOT,
+                 seed: int = 0) -> Path:
+    """Write ``results_dir/report.html`` (and PNGs under ``figures/`` when ``png``); return its path."""
+    from sim.storage import atomic_write_bytes
+
+    res = an.load_results(results_dir)
+    report = analyse(res, n_boot=n_boot, seed=seed)
+    out = Path(results_dir) / "report.html"
+    atomic_write_bytes(out, render_html(report).encode())
+    if png:
+        write_pngs({f.id: f.fig for f in report.figures}, Path(results_dir) / "figures")
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# PNG
+
+class PngError(RuntimeError):
+    """No way to render PNGs here (neither a working kaleido nor Chromium)."""
+
+
+def write_pngs(figures: dict, out_dir: Path, width: int = 1100) -> list[Path]:
+    """Write each figure as ``out_dir/<id>.png``: kaleido if installed and working, else headless
+    Chromium (Debian's, via Playwright) rendering it with the same plotly.js."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        import kaleido  # noqa: F401  (optional: used by plotly's write_image)
+
+        paths = []
+        for name, fig in figures.items():
+            path = out_dir / f"{name}.png"
+            fig.write_image(path, width=width, height=fig.layout.height or 450)
+            paths.append(path)
+        return paths
+    except Exception:  # not installed, or no browser for it: fall back, never download one
+        pass
+    return _pngs_chromium(figures, out_dir, width)
+
+
+def _pngs_chromium(figures: dict, out_dir: Path, width: int) -> list[Path]:
+    from plotly.offline import get_plotlyjs
+
+    if not Path(CHROMIUM).exists():
+        raise PngError(f"no Chromium at {CHROMIUM} and no working kaleido")
+    try:
+        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import sync_playwright
+    except ImportError as e:
+        raise PngError(f"playwright is not installed ({e})") from None
+    paths = []
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            try:
+                page = browser.new_page()
+                page.route("**/*", lambda route: route.abort())  # nothing may leave the machine
+                page.set_content(f"<html><head><meta charset='utf-8'><script>{get_plotlyjs()}</script>"
+                                 "</head><body></body></html>")
+                for name, fig in figures.items():
+                    url = page.evaluate(
+                        "async ([spec, w, h]) => Plotly.toImage(spec, {format: 'png', width: w, height: h})",
+                        [json.loads(fig.to_json()), width, int(fig.layout.height or 450)])
+                    path = out_dir / f"{name}.png"
+                    path.write_bytes(base64.b64decode(url.split(",", 1)[1]))
+                    paths.append(path)
+            finally:
+                browser.close()
+    except PlaywrightError as e:
+        raise PngError(f"headless Chromium failed: {str(e).splitlines()[0]}") from None
+    return paths
+
+
+# --------------------------------------------------------------------------------------------------
+# CLI
+
+def command(args: argparse.Namespace) -> int:
+    """``pactsim report RESULTS_DIR [--open]``: the HTML report, plus PNG figures when possible."""
+    path = Path(args.results_dir)
+    out = path / "report.html"
+    try:
+        build_report(path, png=True)
+        print(f"wrote {out} and PNG figures in {path / 'figures'}")
+    except PngError as e:  # the HTML is written before the PNGs
+        print(f"wrote {out}")
+        print(f"note: figures not written as PNG: {e}", file=sys.stderr)
+    if getattr(args, "open", False):
+        import webbrowser
+
+        webbrowser.open(out.resolve().as_uri())
+    return 0

@@ -1,0 +1,200 @@
+"""sim.report: the HTML report from stored results folders (synthetic ones, built to the sweep's contract)."""
+
+import itertools
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import analysis as an
+from sim import report
+from sim.config import LEVERS, ConfigError
+from sim.metrics import OUTCOME_NAMES, SERIES_NAMES
+
+HORIZON = 52
+URL = re.compile(r"https?://", re.I)
+
+
+def _design(kind: str) -> tuple[list[dict], dict]:
+    if kind == "grid":
+        pts = [dict(zip([f"levers.{lv}" for lv in LEVERS], c, strict=True))
+               for c in itertools.product((0.1, 0.5, 0.9), repeat=4)]
+        return pts, {"kind": "grid"}
+    if kind == "tech":
+        pts = [{"levers.technology": t, "levers.culture": c} for t in (0.1, 0.9) for c in (0.1, 0.9)]
+        return pts, {"kind": "grid"}
+    if kind == "simplex":
+        pts = [dict(zip(an.BUDGET_COLUMNS, (i / 4, j / 4, k / 4, (4 - i - j - k) / 4), strict=True))
+               for i in range(5) for j in range(5 - i) for k in range(5 - i - j)]
+        return pts, {"kind": "simplex", "step": 0.25}
+    if kind == "orders":
+        return [{an.ORDER_COLUMN: ">".join(o)} for o in itertools.permutations(LEVERS)], {"kind": "orders"}
+    if kind == "sobol":
+        from SALib.sample import sobol as sobol_sample
+
+        bounds = {f"levers.{lv}": [0.0, 1.0] for lv in LEVERS} | {"behaviour.velocity": [0.1, 0.9]}
+        problem = {"num_vars": 5, "names": list(bounds), "bounds": list(bounds.values())}
+        x = sobol_sample.sample(problem, 8, calc_second_order=True, seed=2)
+        return [dict(zip(bounds, xi, strict=True)) for xi in x], {"kind": "sobol", "bounds": bounds,
+                                                                   "samples": 8}
+    raise ValueError(kind)
+
+
+def _levers(p: dict) -> np.ndarray:
+    """Effective lever levels of a synthetic point (0.5 when not varied)."""
+    if an.ORDER_COLUMN in p:  # earlier switched on = more weeks of investment
+        order = p[an.ORDER_COLUMN].split(">")
+        return np.array([1.0 - 0.25 * order.index(lv) for lv in LEVERS])
+    if an.BUDGET_COLUMNS[0] in p:
+        return np.minimum(1.0, 2 * np.array([p[c] for c in an.BUDGET_COLUMNS]))
+    return np.array([p.get(f"levers.{lv}", 0.5) for lv in LEVERS])
+
+
+def synthetic_results(path, kind: str, n_rep: int = 3, timeseries: bool = True, failed: int = 1):
+    """A results folder with the sweep's contract; time to target falls with culture and with
+    culture x technology, is censored at the horizon, and ``failed`` runs carry an error."""
+    pts, design = _design(kind)
+    rng = np.random.default_rng(7)
+    shift = rng.normal(0, 4, n_rep)
+    rows, series = [], []
+    for pid, p in enumerate(pts):
+        pr, ad, cu, te = _levers(p)
+        mean = 60 - 12 * pr - 6 * ad - 30 * cu - 25 * cu * te + 10 * te * (1 - cu)
+        for r in range(n_rep):
+            t = max(1.0, mean + shift[r] + rng.normal(0, 5))
+            speed, cens = (int(round(t)), False) if t < HORIZON else (HORIZON, True)
+            row = {"run_id": f"{pid:04d}-{r:02d}", "point": pid, "replicate": r, "seed": 100 + r, **p}
+            row.update({o: float(rng.uniform()) for o in OUTCOME_NAMES})
+            row.update(innovation_speed=speed, innovation_censored=cens, error=None,
+                       final_fitness=0.9 * cu + 0.05 * te)
+            rows.append(row)
+            if timeseries:
+                steps = np.arange(1, HORIZON + 1)
+                ts = {name: np.zeros(HORIZON) for name in SERIES_NAMES}
+                ts["deployed_fitness"] = 0.8 / (1 + np.exp(-(steps - t) / 4)) * (1 + 0.2 * cu)
+                ts["platform_users"] = 1 - np.exp(-steps * (0.02 + 0.1 * te))
+                series.append(pd.DataFrame({"run_id": row["run_id"], "point": pid, "replicate": r,
+                                            "step": steps, **ts}))
+    runs = pd.DataFrame(rows)
+    for i in range(failed):
+        j = (i * 7 + 3) % len(runs)
+        runs.loc[j, [o for o in OUTCOME_NAMES if o != "innovation_censored"]] = np.nan
+        runs.loc[j, "error"] = "ValueError: synthetic failure"
+    path.mkdir(parents=True, exist_ok=True)
+    runs.to_parquet(path / "runs.parquet", index=False)
+    if timeseries:
+        pd.concat(series, ignore_index=True).to_parquet(path / "timeseries.parquet", index=False)
+    manifest = {"experiment": f"synthetic_{kind}", "experiment_hash": "0123456789abcdef",
+                "experiment_text": f'description = "synthetic {kind} experiment"\nscenario = "baseline"\n',
+                "design": design, "git": {"commit": "feedbeef" * 5, "dirty": True},
+                "versions": {"python": "3.12.1", "plotly": "7.1.0"}, "host": "testhost",
+                "start": "2026-11-25T21:00:00Z", "end": "2026-11-25T21:01:00Z",
+                "counts": {"runs": len(runs), "failed": failed}}
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    return path
+
+
+EXPECTED = {
+    "grid": ["effects", "levels", "interactions", "cells", "simple_effects", "km", "fans"],
+    "tech": ["effects", "levels", "cells", "simple_effects", "km", "fans"],
+    "simplex": ["simplex", "mix_ranking", "km"],
+    "orders": ["order_ranking", "order_diff", "km", "fans"],
+    "sobol": ["sobol", "points"],
+}
+
+
+def _outside_plotlyjs(text: str) -> str:
+    """The report without its embedded plotly.js, which must be the library's own bundle verbatim."""
+    from plotly.offline import get_plotlyjs
+
+    js = get_plotlyjs()
+    assert text.count(js) == 1, "plotly.js must be embedded exactly once"
+    return text.replace(js, "")
+
+
+@pytest.mark.parametrize("kind", list(EXPECTED))
+def test_report_builds_with_expected_figures(tmp_path, kind):
+    folder = synthetic_results(tmp_path / kind, kind, timeseries=kind != "simplex")
+    out = report.build_report(folder, n_boot=200)
+    text = out.read_text()
+    for fig in EXPECTED[kind]:
+        assert f"id='fig-{fig}'" in text and f'id="plot-{fig}"' in text, fig
+    assert text.count("class='figure'") == len(EXPECTED[kind])
+    rest = _outside_plotlyjs(text)
+    assert not URL.search(rest), URL.search(rest)
+    assert "<script src" not in rest.lower() and "<link" not in rest.lower()
+    # the manifest at the foot
+    for item in ("synthetic_" + kind, "0123456789abcdef", "feedbeef", "(dirty)", "plotly 7.1.0"):
+        assert item in rest
+    headline = re.search(r"id='headline'>(.*?)</p>", rest).group(1)
+    assert re.search(r"\d", headline) and "95% CI" in headline or kind == "sobol"
+    assert "failed runs (excluded, error recorded): 1." in rest
+
+
+def test_headlines_state_the_computed_answer(tmp_path):
+    grid = report.analyse(an.load_results(synthetic_results(tmp_path / "g", "grid", timeseries=False)),
+                          n_boot=300)
+    # culture has the largest planted speed-up (and culture x technology adds to it)
+    assert grid.headline.startswith("Culture speeds up innovation most: raising it from 0.1 to 0.9 "
+                                    "shortens the time to target by")
+    tech = report.analyse(an.load_results(synthetic_results(tmp_path / "t", "tech", n_rep=6,
+                                                            timeseries=False)), n_boot=300)
+    # planted: technology slows innovation when culture is low and speeds it up when culture is high
+    assert tech.headline.startswith("Technology alone does not speed up innovation: with culture low (0.1)")
+    assert "culture changes what technology delivers" in tech.headline
+    orders = report.analyse(an.load_results(synthetic_results(tmp_path / "o", "orders", timeseries=False)),
+                            n_boot=300)
+    assert "orders" in orders.headline and "P→A→C→T" in orders.headline
+    mix = report.analyse(an.load_results(synthetic_results(tmp_path / "s", "simplex", timeseries=False)),
+                         n_boot=300)
+    assert mix.headline.startswith("The best budget mix is ") and "indistinguishable" in mix.headline
+
+
+def test_all_failed_and_missing_folder(tmp_path):
+    folder = synthetic_results(tmp_path / "f", "tech", n_rep=1, timeseries=False, failed=4)
+    text = report.build_report(folder, n_boot=50).read_text()
+    assert "No usable runs: all 4 runs failed" in text
+    with pytest.raises(ConfigError, match="no such results folder"):
+        report.build_report(tmp_path / "missing")
+
+
+def test_cli_report_missing_folder_exits_2(tmp_path):
+    from sim.cli import main
+
+    assert main(["report", str(tmp_path / "missing")]) == 2
+
+
+@pytest.mark.browser
+def test_report_renders_offline_in_chromium_and_pngs(tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    folder = synthetic_results(tmp_path / "g", "grid", n_rep=2)
+    out = report.build_report(folder, n_boot=100)
+    errors, requests = [], []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=report.CHROMIUM, args=report.CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+
+            def route(r):  # record and refuse anything but the file itself
+                if r.request.url != out.resolve().as_uri():
+                    requests.append(r.request.url)
+                    return r.abort()
+                return r.continue_()
+
+            page.route("**/*", route)
+            page.goto(out.resolve().as_uri(), wait_until="load")
+            page.wait_for_function("document.querySelectorAll('.plotly-graph-div .main-svg').length >= 7")
+            n_plots = page.evaluate("document.querySelectorAll('.js-plotly-plot').length")
+        finally:
+            browser.close()
+    assert errors == [] and requests == []
+    assert n_plots == len(EXPECTED["grid"])
+    pngs = report.write_pngs({"effects": report.analyse(an.load_results(folder), n_boot=50).figures[0].fig},
+                             tmp_path / "png")
+    data = pngs[0].read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
