@@ -14,7 +14,7 @@ from sim.metrics import SERIES_NAMES, Series, Tally, outcomes
 from sim.params import Inputs, build_inputs
 from sim.world import World, build_world
 
-BACKENDS = ("numba",)
+BACKENDS = ("numba", "mesa")
 
 
 @dataclass
@@ -48,6 +48,17 @@ def run_arrays(world: World, inputs: Inputs, seed: int, steps: int):
     return series, lead_hist, tally
 
 
+def run_mesa(cfg: Scenario, world: World, inputs: Inputs, seed: int, steps: int):
+    """Run the Mesa formulation (``sim.model``) on the same world; return (series, lead_hist,
+    tally) arrays as :func:`run_arrays` does."""
+    from sim.model import InnovationModel  # import here: `import sim` must not import Mesa
+
+    model = InnovationModel(cfg, seed, steps, world=world, inputs=inputs)
+    for _ in range(steps):
+        model.step()
+    return model.series, model.lead_hist, model.tally
+
+
 def simulate(config: Scenario | str | Path, seed: int | None = None, steps: int | None = None,
              backend: str = "numba") -> RunResult:
     """Run one simulation.
@@ -69,7 +80,10 @@ def simulate(config: Scenario | str | Path, seed: int | None = None, steps: int 
     t0 = time.perf_counter()
     world = build_world(cfg, seed)
     inputs = build_inputs(cfg, steps)
-    series, lead_hist, tally = run_arrays(world, inputs, seed, steps)
+    if backend == "mesa":
+        series, lead_hist, tally = run_mesa(cfg, world, inputs, seed, steps)
+    else:
+        series, lead_hist, tally = run_arrays(world, inputs, seed, steps)
     return _result(cfg, seed, steps, series, lead_hist, tally, time.perf_counter() - t0)
 
 
