@@ -80,3 +80,62 @@ def write_run(result: RunResult, out_dir: Path, backend: str = "numba") -> Path:
     }
     write_json(out_dir / "manifest.json", manifest)
     return out_dir
+
+
+# --- sweeps: chunked results that survive interruption ------------------------------------------
+
+TMP_SUFFIX = ".tmp"
+
+
+def write_parquet_durable(path: Path, df: pd.DataFrame) -> None:
+    """Write ``df`` to ``path`` atomically and durably: a hidden temporary file in the same folder,
+    flushed to disk, then renamed. A process killed at any moment leaves the old state or the whole
+    new file, plus at most one ``.<name>.*.tmp`` file that :func:`remove_partial` cleans up."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            df.to_parquet(f, index=False)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file private; results are not
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def remove_partial(folder: Path) -> int:
+    """Delete the temporary files an interrupted writer left in ``folder``; return how many."""
+    if not folder.is_dir():
+        return 0
+    count = 0
+    for p in folder.glob(f".*{TMP_SUFFIX}"):
+        p.unlink(missing_ok=True)
+        count += 1
+    return count
+
+
+def read_parquets(paths: list[Path], columns: list[str] | None = None) -> pd.DataFrame | None:
+    """Concatenate Parquet files (in the given order); ``None`` when there are none."""
+    frames = [pd.read_parquet(p, columns=columns) for p in paths]
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return None
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+def frame_digest(df: pd.DataFrame) -> str:
+    """sha256 of a table's content: column names and values, in row order, written as CSV with
+    floats at full precision (17 significant digits). Unlike the Parquet file's bytes it ignores
+    metadata (writer version, creation time), so equal tables give equal digests."""
+    import hashlib
+
+    text = df.to_csv(index=False, float_format="%.17g", na_rep="NA", lineterminator="\n")
+    return hashlib.sha256(text.encode()).hexdigest()
