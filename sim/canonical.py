@@ -167,9 +167,71 @@ def case_lazer_friedman(quick: bool) -> list[Check]:
     return out
 
 
+# ---------------------------------------------------------------- March (1991)
+# Equilibrium knowledge of the code for p2 = 0.5 (public replication, 10,000 runs per cell)
+MARCH_REF = {0.1: 0.954, 0.5: 0.811, 0.9: 0.742}
+MARCH_REF_RUNS = 10_000
+
+
+def march_knowledge(overrides: list[str], runs: int, steps: int | None = None,
+                    window: int = 100) -> np.ndarray:
+    """Code knowledge per run: at equilibrium, or (``steps`` given: no equilibrium stop) averaged
+    over the last ``window`` steps."""
+    extra = [] if steps is None else ["run.stop_at_equilibrium=false", f"run.steps={steps}"]
+    cfg = load_scenario("canonical/march", overrides + extra)
+    out = np.empty(runs)
+    for s in range(runs):
+        k = simulate(cfg, seed=s).timeseries["code_knowledge"].to_numpy()
+        out[s] = k[-1] if steps is None else k[-window:].mean()
+    return out
+
+
+def _claim(case, quantity, diff, src):
+    lo, hi = _paired_ci(diff)
+    return Check(case, quantity, "> 0", f"{diff.mean():+.3f} [95% CI {lo:+.3f}, {hi:+.3f}]",
+                 "CI excludes 0", bool(lo > 0), src)
+
+
+def case_march(quick: bool) -> list[Check]:
+    src = "March 1991, Organization Science 2(1); reference values: public replication"
+    runs = 1000 if quick else MARCH_REF_RUNS
+    out = []
+    eq = {}
+    for p1, ref in MARCH_REF.items():
+        k = march_knowledge([f"behaviour.p_socialize={p1}"], runs)
+        eq[p1] = k
+        # three standard errors of the difference of two means: ours (runs) and the reference's
+        tol = 3 * k.std() * math.sqrt(1 / runs + 1 / MARCH_REF_RUNS)
+        out.append(Check("march", f"equilibrium code knowledge, p1 = {p1}, p2 = 0.5, {runs} runs",
+                         f"{ref:.3f}", f"{k.mean():.4f}", f"{tol:.4f}",
+                         bool(abs(k.mean() - ref) <= tol), src))
+    n = 100 if quick else 400
+    out.append(_claim("march", f"slow socialization learns more: p1 = 0.1 minus p1 = 0.9 ({n} paired)",
+                      eq[0.1][:n] - eq[0.9][:n], src))
+    mixed = march_knowledge(["behaviour.p_socialize=0.9", "behaviour.share_slow=0.5",
+                             "behaviour.p_socialize_slow=0.1"], n)
+    out.append(_claim("march", f"mixed learners (half 0.9, half 0.1) minus uniform p1 = 0.5 ({n} paired)",
+                      mixed - eq[0.5][:n], src))
+    fast = ["behaviour.p_socialize=0.9"]
+    none = march_knowledge([*fast, "behaviour.p_turnover=0"], n, steps=400)
+    some = march_knowledge([*fast, "behaviour.p_turnover=0.02"], n, steps=400)
+    out.append(_claim("march", f"moderate turnover helps fast socialization: p3 = 0.02 minus 0, p1 = 0.9, "
+                      f"t = 300-400 ({n} paired)", some - none, src))
+    turb = ["behaviour.p_socialize=0.5", "landscape.p_turbulence=0.02"]
+    stuck = march_knowledge([*turb, "behaviour.p_turnover=0"], n, steps=400)
+    renewed = march_knowledge([*turb, "behaviour.p_turnover=0.02"], n, steps=400)
+    calm = eq[0.5][:n]
+    out.append(_claim("march", f"turbulence erodes knowledge without turnover: calm equilibrium minus "
+                      f"p4 = 0.02 at t = 300-400 ({n} paired)", calm - stuck, src))
+    out.append(_claim("march", f"turnover keeps knowledge under turbulence: p3 = 0.02 minus 0, p4 = 0.02 "
+                      f"({n} paired)", renewed - stuck, src))
+    return out
+
+
 CASES: dict[str, Callable[[bool], list[Check]]] = {
     "bass": case_bass,
     "watts": case_watts,
+    "march": case_march,
     "lazer_friedman": case_lazer_friedman,
 }
 

@@ -43,6 +43,9 @@ class _Section(BaseModel):
 class Run(_Section):
     steps: int = F(156, "Horizon of a run", "steps (weeks)", ge=1, le=5200)
     seed: int = F(0, "Default run seed when none is given", "", ge=0, le=2**63 - 1)
+    stop_at_equilibrium: bool = F(False, "End the run at the first step where every employee's "
+                                  "beliefs equal the code's (March's equilibrium)", "",
+                                  "March 1991")
     target_fitness: float = F(0.8, "Deployed fitness that counts as 'innovated' for innovation speed",
                               "fitness [0, 1]", "MODEL.md s.6", gt=0.0, le=1.0)
 
@@ -103,19 +106,29 @@ class Graph(_Section):
 
 
 class Landscape(_Section):
-    nk_n: int = F(20, "Bits of a solution to the customers' problem", "bits", "Kauffman 1993",
-                  ge=1, le=24)
+    kind: Literal["nk", "reality"] = F(
+        "nk", "nk: Kauffman's NK landscape; reality: March's hidden reality, a bit scores 1 when "
+        "it matches (needs nk_k = 0)", source="Kauffman 1993; March 1991")
+    nk_n: int = F(20, "Bits of a solution to the customers' problem (at most 24 when nk_k > 0)",
+                  "bits", "Kauffman 1993", ge=1, le=62)
     nk_k: int = F(5, "Interactions per bit: the problem's complexity", "bits", "Kauffman 1993",
                   ge=0, le=23)
     exponent: float = F(8.0, "Fitness = (score / max score) ** exponent", "",
                         "Lazer & Friedman 2007", gt=0.0, le=64.0)
-    p_turbulence: float = F(0.0, "Chance per step that one bit's contributions are redrawn "
-                            "(customers' needs move)", "per step", ge=0.0, le=1.0)
+    p_turbulence: float = F(0.0, "nk: chance per step that one bit's contributions are redrawn "
+                            "(customers' needs move); reality: chance per step that each bit of "
+                            "reality flips (March's p4)", "per step", "March 1991 p4", ge=0.0,
+                            le=1.0)
 
     @model_validator(mode="after")
     def _k_below_n(self) -> Landscape:
         if self.nk_k >= self.nk_n:
             raise ValueError(f"nk_k = {self.nk_k} must be < nk_n = {self.nk_n}")
+        if self.nk_k > 0 and self.nk_n > 24:
+            raise ValueError(f"nk_n = {self.nk_n} must be <= 24 when nk_k > 0 (the exact maximum "
+                             "enumerates 2**nk_n solutions)")
+        if self.kind == "reality" and self.nk_k != 0:
+            raise ValueError(f"nk_k = {self.nk_k}: a reality landscape needs nk_k = 0")
         return self
 
 
@@ -125,6 +138,12 @@ class Rules(_Section):
     funnel: Literal["stage_gate", "march_code", "none"] = F(
         "stage_gate", "Organisation-level learning: stage-gate funnel, March's code, or none",
         source="Cooper 1990; March 1991")
+    socialization: Literal["adopt", "march"] = F(
+        "adopt", "adopt: a differing bit takes the code's value; march: an undecided belief takes "
+        "the code's value and an opposite one becomes undecided", source="March 1991")
+    code_start: Literal["random", "blank"] = F(
+        "random", "The organisational code starts as the deployed (random) solution, or blank "
+        "(every belief undecided, March 1991)", source="March 1991")
 
 
 class Budget(_Section):
@@ -254,6 +273,13 @@ class Behaviour(_Section):
                            "per bit per step", "March 1991 p1", ge=0.0, le=1.0)
     p_turnover: float = F(0.0025, "Chance per step that an employee is replaced by a newcomer",
                           "per step", "March 1991 p3", ge=0.0, le=1.0)
+    share_slow: float = F(0.0, "Share of employees who socialize at p_socialize_slow instead "
+                          "(mixed learners)", "share", "March 1991", ge=0.0, le=1.0)
+    p_socialize_slow: float = F(0.1, "Socialization rate of the slow learners", "per bit per step",
+                                "March 1991 p1", ge=0.0, le=1.0)
+    p_belief: float = F(1.0, "Chance that a starting or newcomer employee holds a belief on a bit "
+                        "(else undecided: acts by coin flip there)", "per bit",
+                        "March 1991 (2/3: beliefs -1, 0, +1 equally likely)", ge=0.0, le=1.0)
 
 
 class Customers(_Section):

@@ -40,12 +40,13 @@ def run_arrays(world: World, inputs: Inputs, seed: int, steps: int):
     tally = np.zeros(len(Tally), np.float64)
     pop, g, land = world.population, world.graph, world.landscape
     run_kernel(pop.unit, pop.empowered, pop.resourceful, pop.influencer, world.threshold,
-               world.platform0,
+               world.platform0, world.p_socialize,
                g.indptr, g.nbr, g.kind, g.eu, g.adv_rank, g.contacts,
-               land.dep, land.table, land.max_score, land.exponent,
+               land.dep, land.table, land.max_score, land.exponent, land.optimum,
                inputs.mech, inputs.const, inputs.adoption_rule, inputs.funnel_rule,
+               inputs.socialization_rule, inputs.code_blank, inputs.reality, inputs.stop_converged,
                seed, series, lead_hist, tally)
-    return series, lead_hist, tally
+    return series[:int(tally[Tally.STEPS_RUN])], lead_hist, tally
 
 
 def run_mesa(cfg: Scenario, world: World, inputs: Inputs, seed: int, steps: int):
@@ -88,9 +89,10 @@ def simulate(config: Scenario | str | Path, seed: int | None = None, steps: int 
 
 
 def _result(cfg, seed, steps, series, lead_hist, tally, wall) -> RunResult:
+    steps = series.shape[0]  # fewer than asked when the run stopped at equilibrium
     ts = pd.DataFrame(series, columns=SERIES_NAMES)
     for name in ("ideas_screen", "ideas_develop", "ideas_pilot", "submissions", "launches",
-                 "lapses", "advocates", "turbulence"):
+                 "lapses", "advocates", "turbulence", "converged"):
         ts[name] = ts[name].astype(np.int64)
     ts.insert(0, "step", np.arange(1, steps + 1, dtype=np.int64))
     out = outcomes(series, lead_hist, tally, cfg.run.target_fitness)

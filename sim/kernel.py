@@ -7,10 +7,12 @@ swapped in at the end of the phase.
 
 ``run_kernel`` arguments, in order (shapes; dtypes):
     state:  unit (E; i8), empowered0, resourceful0 (E; bool), influencer (C; bool),
-            threshold (E; f8), platform0 (E; i8)
+            threshold (E; f8), platform0 (E; i8), p_soc (E; f8)
     graph:  indptr (E+C+1; i8), nbr, kind, eu (D; i8, i1, f8), adv_rank, contacts (E; i8)
-    landscape: dep (N, K+1; i8), table (N, 2**(K+1); f8, copied), max_score, exponent (f8)
-    params: mech (steps, len(Mech); f8), const (len(Const); f8), adoption_rule, funnel_rule (int)
+    landscape: dep (N, K+1; i8), table (N, 2**(K+1); f8, copied), max_score, exponent (f8),
+            optimum (int)
+    params: mech (steps, len(Mech); f8), const (len(Const); f8), adoption_rule, funnel_rule,
+            soc_rule, code_blank, reality, stop_converged (int)
     seed:   int >= 0
     outputs: series (steps, len(Series); f8), lead_hist (steps + 1; i8), tally (len(Tally); f8)
 """
@@ -20,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from sim.landscape import fitness, global_max_score, redraw_row
+from sim.landscape import expected_fitness, fitness, flip_row, global_max_score, redraw_row
 from sim.metrics import Series, Tally
 from sim.params import Const, Mech
 from sim.rng import Stream, step_key
@@ -34,9 +36,9 @@ from sim.rules.culture import (
     socialize,
     submits,
 )
-from sim.rules.market import customer_adopts, turbulence_row
-from sim.rules.process import absorb, code_learn, gate_passes, reviews_allowed, withdrawn
-from sim.rules.search import random_solution, search, works
+from sim.rules.market import customer_adopts, reality_flips, turbulence_row
+from sim.rules.process import absorb, act, code_learn, gate_passes, reviews_allowed, withdrawn
+from sim.rules.search import random_known, random_solution, search, works
 from sim.rules.technology import (
     ACTIVE,
     LAPSED,
@@ -66,14 +68,17 @@ S_CUSTOMER = int(Stream.CUSTOMER)
 S_TURBULENCE = int(Stream.TURBULENCE)
 S_FEED = int(Stream.FEED)
 S_INIT = int(Stream.INIT_SOLUTION)
+S_ACT = int(Stream.ACT)
 NEWCOMER_SLOT = 8  # first slot of a newcomer's solution bits in the TURNOVER stream
+NEWCOMER_KNOWN_SLOT = 80  # first slot of a newcomer's decided-bits draws (TURNOVER stream)
+KNOWN_SLOT = 64  # first slot of a starting employee's decided-bits draws (INIT_SOLUTION stream)
 
 
 @njit(cache=True)
-def run_kernel(unit, empowered0, resourceful0, influencer, threshold, platform0,
+def run_kernel(unit, empowered0, resourceful0, influencer, threshold, platform0, p_soc,
                indptr, nbr, kind, eu, adv_rank, contacts,
-               dep, table0, max_score0, exponent,
-               mech, const, adoption_rule, funnel_rule,
+               dep, table0, max_score0, exponent, optimum0,
+               mech, const, adoption_rule, funnel_rule, soc_rule, code_blank, reality, stop_converged,
                seed,
                series, lead_hist, tally):
     """Run ``series.shape[0]`` steps; fill ``series``, ``lead_hist`` and ``tally`` in place."""
@@ -83,12 +88,15 @@ def run_kernel(unit, empowered0, resourceful0, influencer, threshold, platform0,
     steps = series.shape[0]
     table = table0.copy()
     max_score = max_score0
+    optimum = optimum0
+    full = (1 << nk_n) - 1
 
     emp = empowered0.copy()
     res = resourceful0.copy()
     plat = platform0.copy()
     plat_new = np.zeros(n_emp, np.int64)
     sol = np.zeros(n_emp, np.int64)
+    known = np.zeros(n_emp, np.int64)
     fit = np.zeros(n_emp, np.float64)
     sol_new = np.zeros(n_emp, np.int64)
     fit_new = np.zeros(n_emp, np.float64)
@@ -111,13 +119,16 @@ def run_kernel(unit, empowered0, resourceful0, influencer, threshold, platform0,
 
     # R0: initial solutions; the deployed solution and the code start as one more random solution
     k0 = step_key(seed, S_INIT, 0)
+    p_belief = const[Const.P_BELIEF]
     for i in range(n_emp):
-        sol[i] = random_solution(nk_n, k0, i, 0)
+        known[i] = random_known(nk_n, p_belief, k0, i, KNOWN_SLOT)
+        sol[i] = random_solution(nk_n, k0, i, 0) & known[i]
         fit[i] = fitness(sol[i], dep, table, max_score, exponent)
     deployed = random_solution(nk_n, k0, n_emp, 0)
     dep_fit = fitness(deployed, dep, table, max_score, exponent)
-    code = deployed
-    code_fit = dep_fit
+    code = 0 if code_blank else deployed
+    code_known = 0 if code_blank else full
+    code_fit = fitness(code, dep, table, max_score, exponent)
     fit0 = dep_fit
     tally[Tally.INITIAL_DEPLOYED] = dep_fit
 
@@ -126,7 +137,6 @@ def run_kernel(unit, empowered0, resourceful0, influencer, threshold, platform0,
     n_flip_hero = int(const[Const.N_FLIP_HERO])
     rel_share_hero = const[Const.REL_SHARE_HERO]
     rel_contact = const[Const.REL_CONTACT]
-    p_socialize = const[Const.P_SOCIALIZE]
     p_turnover = const[Const.P_TURNOVER]
     rel_inf = const[Const.REL_INFLUENCER]
 
@@ -204,6 +214,7 @@ def run_kernel(unit, empowered0, resourceful0, influencer, threshold, platform0,
                                         max_score, exponent, key, i)
                 sol_new[i] = s2
                 fit_new[i] = f2
+                known[i] |= s2 ^ sol[i]  # bits search changes become decided
                 if copied:
                     origin_new[i] = origin[best]
                 elif s2 != sol[i]:
@@ -244,6 +255,8 @@ def run_kernel(unit, empowered0, resourceful0, influencer, threshold, platform0,
                     submissions += 1
 
         # --- Phase 5: the funnel (R5) ---
+        code_start = code  # socialization (phase 6) reads the code as it stood at step t
+        code_known_start = code_known
         launches = 0
         if funnel_rule == STAGE_GATE:
             kgate = step_key(seed, S_GATE, t)
@@ -294,18 +307,25 @@ def run_kernel(unit, empowered0, resourceful0, influencer, threshold, platform0,
             dep_fit = new_fit
             code_fit = fitness(code, dep, table, max_score, exponent)
         elif funnel_rule == MARCH_CODE:
+            kact = step_key(seed, S_ACT, t)
+            # R5n: individuals act (coin flips where undecided); the code is scored by the
+            # expected score of acting on it, undecided bits counting half
+            code_act_fit = expected_fitness(code, code_known, dep, table, max_score, exponent)
             n_sup = 0
             ones[:] = 0
             for i in range(n_emp):
-                if fit[i] > code_fit:
+                a = act(sol[i], known[i], nk_n, kact, i)
+                afit = fit[i] if a == sol[i] else fitness(a, dep, table, max_score, exponent)
+                if afit > code_act_fit:
                     n_sup += 1
                     for b in range(nk_n):
-                        ones[b] += (sol[i] >> b) & 1
-            new_code = code_learn(code, ones, n_sup, nk_n, m[Mech.P_CODE_LEARN],
-                                  step_key(seed, S_CODE, t))
-            if new_code != code:
+                        ones[b] += (a >> b) & 1
+            new_code, new_known = code_learn(code, code_known, ones, n_sup, nk_n,
+                                             m[Mech.P_CODE_LEARN], step_key(seed, S_CODE, t))
+            if new_code != code or new_known != code_known:
                 launches = 1
                 code = new_code
+                code_known = new_known
                 code_fit = fitness(code, dep, table, max_score, exponent)
                 deployed = code
                 dep_fit = code_fit
@@ -315,14 +335,17 @@ def run_kernel(unit, empowered0, resourceful0, influencer, threshold, platform0,
         ksoc = step_key(seed, S_SOCIALIZE, t)
         kturn = step_key(seed, S_TURNOVER, t)
         for i in range(n_emp):
-            s2 = socialize(sol[i], code, nk_n, p_socialize, ksoc, i)
+            s2, k2 = socialize(sol[i], known[i], code_start, code_known_start, nk_n, p_soc[i],
+                               soc_rule, ksoc, i)
+            known[i] = k2
             if s2 != sol[i]:
                 sol[i] = s2
                 fit[i] = fitness(s2, dep, table, max_score, exponent)
             if leaves(p_turnover, kturn, i):
                 emp[i], res[i] = newcomer_flags(const[Const.SHARE_HERO], const[Const.SHARE_LOCKED],
                                                 const[Const.SHARE_ROGUE], kturn, i)
-                sol[i] = random_solution(nk_n, kturn, i, NEWCOMER_SLOT)
+                known[i] = random_known(nk_n, p_belief, kturn, i, NEWCOMER_KNOWN_SLOT)
+                sol[i] = random_solution(nk_n, kturn, i, NEWCOMER_SLOT) & known[i]
                 fit[i] = fitness(sol[i], dep, table, max_score, exponent)
                 plat[i] = NON_USER
                 shared[i] = False
@@ -353,10 +376,20 @@ def run_kernel(unit, empowered0, resourceful0, influencer, threshold, platform0,
         cust, cust_new = cust_new, cust
 
         key = step_key(seed, S_TURBULENCE, t)
-        row = turbulence_row(const[Const.P_TURBULENCE], nk_n, key)
-        if row >= 0:
-            redraw_row(table, row, key)
-            max_score = global_max_score(dep, table)
+        moved = False
+        if reality:
+            flips = reality_flips(const[Const.P_TURBULENCE], nk_n, key)
+            for b in range(nk_n):
+                if (flips >> b) & 1:
+                    flip_row(table, b)
+            moved = flips != 0
+        else:
+            row = turbulence_row(const[Const.P_TURBULENCE], nk_n, key)
+            if row >= 0:
+                redraw_row(table, row, key)
+                moved = True
+        if moved:
+            max_score, optimum = global_max_score(dep, table)
             for i in range(n_emp):
                 fit[i] = fitness(sol[i], dep, table, max_score, exponent)
             dep_fit = fitness(deployed, dep, table, max_score, exponent)
@@ -418,9 +451,23 @@ def run_kernel(unit, empowered0, resourceful0, influencer, threshold, platform0,
         row_out[Series.PARTICIPATION] = n_ever / n_emp
         row_out[Series.CUSTOMER_ADOPTION] = n_adopted / n_cust if n_cust > 0 else 0.0
         row_out[Series.ADVOCATES] = min(n_adv, n_emp)
-        row_out[Series.TURBULENCE] = 1.0 if row >= 0 else 0.0
+        row_out[Series.TURBULENCE] = 1.0 if moved else 0.0
         row_out[Series.LOCKED_SHARE] = n_locked / n_emp
         row_out[Series.ROGUE_SHARE] = n_rogue / n_emp
         row_out[Series.DISENFRANCHISED_SHARE] = (n_emp - n_hero - n_locked - n_rogue) / n_emp
         row_out[Series.LAPSED_USERS] = n_lapsed / n_emp
         row_out[Series.NON_USERS] = (n_emp - n_users - n_lapsed) / n_emp
+        agree = 0
+        for b in range(nk_n):
+            if (code_known >> b) & 1:
+                agree += 1 if ((code ^ optimum) >> b) & 1 == 0 else -1
+        row_out[Series.CODE_KNOWLEDGE] = agree / nk_n
+        converged = 1.0
+        for i in range(n_emp):
+            if known[i] != code_known or (sol[i] ^ code) & code_known != 0:
+                converged = 0.0
+                break
+        row_out[Series.CONVERGED] = converged
+        tally[Tally.STEPS_RUN] = t + 1
+        if stop_converged and converged == 1.0:
+            break

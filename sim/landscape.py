@@ -17,6 +17,7 @@ from numba import njit
 from sim.rng import Stream, generator, uniform
 
 MAX_N = 24  # 2**24 solutions enumerate in about a second; beyond that the exact maximum is too slow
+MAX_N_K0 = 62  # with K = 0 bits are independent: the maximum needs no enumeration (int64 solutions)
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class Landscape:
     table: np.ndarray
     max_score: float
     exponent: float
+    optimum: int  # a solution with the maximum score
 
     @property
     def n(self) -> int:
@@ -37,20 +39,35 @@ class Landscape:
         return self.dep.shape[1] - 1
 
 
-def build_landscape(n: int, k: int, exponent: float, seed: int) -> Landscape:
-    """Draw an NK landscape with N = ``n`` bits and K = ``k`` random interacting bits per bit."""
-    if not 1 <= n <= MAX_N:
-        raise ValueError(f"nk_n must be in [1, {MAX_N}], got {n}")
+def build_landscape(n: int, k: int, exponent: float, seed: int, kind: str = "nk") -> Landscape:
+    """Draw a landscape with N = ``n`` bits.
+
+    kind "nk": K = ``k`` random interacting bits per bit, contributions U(0, 1) (Kauffman 1993).
+    kind "reality": March's (1991) reality, a random ``n``-bit string; a bit contributes 1 when it
+    matches reality, else 0 (K must be 0), so the score is the share of correct bits.
+    """
+    limit = MAX_N_K0 if k == 0 else MAX_N
+    if not 1 <= n <= limit:
+        raise ValueError(f"nk_n must be in [1, {limit}] when nk_k = {k}, got {n}")
     if not 0 <= k < n:
         raise ValueError(f"nk_k must be in [0, nk_n - 1], got {k}")
     rng = generator(seed, Stream.LANDSCAPE)
-    dep = np.empty((n, k + 1), dtype=np.int64)
-    for i in range(n):
-        others = np.delete(np.arange(n), i)
-        dep[i, 0] = i
-        dep[i, 1:] = rng.choice(others, size=k, replace=False)
-    table = rng.random((n, 1 << (k + 1)))
-    return Landscape(dep, table, float(global_max_score(dep, table)), float(exponent))
+    if kind == "reality":
+        if k != 0:
+            raise ValueError(f"a reality landscape has nk_k = 0, got {k}")
+        truth = rng.integers(0, 2, n)
+        table = np.zeros((n, 2))
+        table[np.arange(n), truth] = 1.0
+        dep = np.arange(n, dtype=np.int64)[:, None]
+    else:
+        dep = np.empty((n, k + 1), dtype=np.int64)
+        for i in range(n):
+            others = np.delete(np.arange(n), i)
+            dep[i, 0] = i
+            dep[i, 1:] = rng.choice(others, size=k, replace=False)
+        table = rng.random((n, 1 << (k + 1)))
+    best, arg = global_max_score(dep, table)
+    return Landscape(dep, table, float(best), float(exponent), int(arg))
 
 
 @njit(cache=True)
@@ -73,14 +90,53 @@ def fitness(sol, dep, table, max_score, exponent):
 
 
 @njit(cache=True)
-def global_max_score(dep, table):
-    """Exact maximum of :func:`score` over all 2**N solutions (Gray-code enumeration).
+def expected_fitness(sol, known, dep, table, max_score, exponent):
+    """Fitness of the expected score of acting on ``sol`` when only the bits in ``known`` are
+    decided and each undecided bit is a fair coin: a contribution averages its table over the
+    undecided bits it depends on. Equals :func:`fitness` when every bit is decided."""
+    n, kp1 = dep.shape
+    total = 0.0
+    for i in range(n):
+        idx = 0
+        free = 0  # positions (in this contribution's index) of undecided bits
+        for b in range(kp1):
+            bit = dep[i, b]
+            if (known >> bit) & 1:
+                idx |= ((sol >> bit) & 1) << b
+            else:
+                free |= 1 << b
+        if free == 0:
+            total += table[i, idx]
+            continue
+        acc = 0.0
+        count = 0
+        sub = free
+        while True:  # every subset of the free positions
+            acc += table[i, idx | sub]
+            count += 1
+            if sub == 0:
+                break
+            sub = (sub - 1) & free
+        total += acc / count
+    return (total / n / max_score) ** exponent
 
-    Flipping bit j changes only the packed indices of the contributions that depend on j, so each
-    step updates those indices in O(K) and re-sums the N contributions in the same order as
-    :func:`score`, which keeps the result bit-identical to scoring the argmax directly.
+
+@njit(cache=True)
+def global_max_score(dep, table):
+    """Exact maximum of :func:`score` over all 2**N solutions, and a solution reaching it.
+
+    With K = 0 the bits are independent: the best value of each bit gives the maximum. Otherwise a
+    Gray-code enumeration: flipping bit j changes only the packed indices of the contributions that
+    depend on j, so each step updates those indices in O(K) and re-sums the N contributions in the
+    same order as :func:`score`, which keeps the result bit-identical to scoring the argmax.
     """
     n, kp1 = dep.shape
+    if kp1 == 1:
+        arg = 0
+        for i in range(n):
+            if table[i, 1] > table[i, 0]:
+                arg |= 1 << i
+        return score(arg, dep, table), arg
     # pos[j, i] = position of bit j in contribution i's index, or -1
     pos = np.full((n, n), -1, dtype=np.int64)
     for i in range(n):
@@ -90,10 +146,13 @@ def global_max_score(dep, table):
     best = 0.0
     for i in range(n):
         best += table[i, 0]
+    arg = 0
+    sol = 0
     for g in range(1, 1 << n):
         j = 0  # the bit that changes between Gray codes g-1 and g: lowest set bit of g
         while ((g >> j) & 1) == 0:
             j += 1
+        sol ^= 1 << j
         for i in range(n):
             if pos[j, i] >= 0:
                 idx[i] ^= 1 << pos[j, i]
@@ -102,7 +161,16 @@ def global_max_score(dep, table):
             total += table[i, idx[i]]
         if total > best:
             best = total
-    return best / n
+            arg = sol
+    return best / n, arg
+
+
+@njit(cache=True)
+def flip_row(table, row):
+    """March's turbulence on a reality landscape: the true value of bit ``row`` flips."""
+    a = table[row, 0]
+    table[row, 0] = table[row, 1]
+    table[row, 1] = a
 
 
 @njit(cache=True)

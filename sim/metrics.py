@@ -31,6 +31,8 @@ class Series(IntEnum):
     DISENFRANCHISED_SHARE = 18
     LAPSED_USERS = 19  # share of employees who lapsed
     NON_USERS = 20  # share of employees who never used the platform (or are newcomers)
+    CODE_KNOWLEDGE = 21  # (code bits agreeing with the optimum - disagreeing) / nk_n; undecided: 0
+    CONVERGED = 22  # 1 when every employee's beliefs equal the code's (March's equilibrium)
 
 
 SERIES_NAMES = [s.name.lower() for s in Series]
@@ -42,6 +44,7 @@ class Tally(IntEnum):
     LAUNCHES = 0
     CROSSED = 1  # launches whose solution came from another unit than the submitter's
     INITIAL_DEPLOYED = 2
+    STEPS_RUN = 3  # fewer than the horizon when the run stopped at equilibrium
 
 
 def percentile_from_hist(hist: np.ndarray, q: float) -> float:

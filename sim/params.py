@@ -28,6 +28,11 @@ class AdoptionRule(IntEnum):
     THRESHOLD = 1
 
 
+class SocializationRule(IntEnum):
+    ADOPT = 0
+    MARCH = 1
+
+
 class FunnelRule(IntEnum):
     STAGE_GATE = 0
     MARCH_CODE = 1
@@ -96,7 +101,7 @@ class Const(IntEnum):
     REL_SUBMIT_ROGUE = 6
     REL_SUBMIT_DISENFRANCHISED = 7
     REL_CONTACT = 8
-    P_SOCIALIZE = 9
+    P_BELIEF = 9
     P_TURNOVER = 10
     P_VALUE = 11
     REL_VALUE = 12
@@ -159,12 +164,12 @@ def constants(cfg: Scenario) -> np.ndarray:
         Const.REL_SHARE_HERO: b.rel_share_hero, Const.REL_SUBMIT_HERO: b.rel_submit[0],
         Const.REL_SUBMIT_LOCKED: b.rel_submit[1], Const.REL_SUBMIT_ROGUE: b.rel_submit[2],
         Const.REL_SUBMIT_DISENFRANCHISED: b.rel_submit[3], Const.REL_CONTACT: b.rel_contact,
-        Const.P_SOCIALIZE: b.p_socialize, Const.P_TURNOVER: b.p_turnover,
+        Const.P_TURNOVER: b.p_turnover,
         Const.P_VALUE: c.p_value, Const.REL_VALUE: c.rel_value, Const.Q_WOM: c.q_wom,
         Const.GATE_BAR: cfg.process.gate_bar, Const.P_TURBULENCE: cfg.landscape.p_turbulence,
         Const.SHARE_HERO: p.share_hero, Const.SHARE_LOCKED: p.share_locked,
         Const.SHARE_ROGUE: p.share_rogue, Const.TARGET_FITNESS: cfg.run.target_fitness,
-        Const.REL_INFLUENCER: p.rel_influencer,
+        Const.REL_INFLUENCER: p.rel_influencer, Const.P_BELIEF: b.p_belief,
     }
     out = np.empty(len(Const), dtype=np.float64)
     for k, v in values.items():
@@ -180,6 +185,10 @@ class Inputs:
     const: np.ndarray
     adoption_rule: int
     funnel_rule: int
+    socialization_rule: int
+    code_blank: int  # 1: the code starts with every belief undecided
+    reality: int  # 1: the landscape is March's reality (turbulence flips bits)
+    stop_converged: int  # 1: stop at the first step every employee's beliefs equal the code's
 
 
 def build_inputs(cfg: Scenario, steps: int) -> Inputs:
@@ -188,4 +197,8 @@ def build_inputs(cfg: Scenario, steps: int) -> Inputs:
         const=constants(cfg),
         adoption_rule=int(AdoptionRule[cfg.rules.adoption.upper()]),
         funnel_rule=int(FunnelRule[cfg.rules.funnel.upper()]),
+        socialization_rule=int(SocializationRule[cfg.rules.socialization.upper()]),
+        code_blank=int(cfg.rules.code_start == "blank"),
+        reality=int(cfg.landscape.kind == "reality"),
+        stop_converged=int(cfg.run.stop_at_equilibrium),
     )

@@ -35,6 +35,7 @@ class Stream(IntEnum):
     POPULATION = 2
     GRAPH = 3
     INIT_SOLUTION = 4
+    LEARNERS = 5
     PLATFORM = 10
     EMPOWER = 11
     SEARCH = 12
@@ -47,6 +48,7 @@ class Stream(IntEnum):
     CUSTOMER = 19
     TURBULENCE = 20
     FEED = 21
+    ACT = 22
 
 
 @njit(cache=True)

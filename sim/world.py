@@ -24,6 +24,7 @@ class World:
     landscape: Landscape
     threshold: np.ndarray  # float64 (n_emp,): adoption thresholds (threshold rule)
     platform0: np.ndarray  # int64 (n_emp,): platform state at step 0 (seed users active)
+    p_socialize: np.ndarray  # float64 (n_emp,): socialization rate of each position (mixed learners)
 
 
 def build_world(cfg: Scenario, seed: int) -> World:
@@ -31,11 +32,15 @@ def build_world(cfg: Scenario, seed: int) -> World:
     pop = build_population(p.n_employees, p.n_units, p.n_customers, p.share_hero,
                            p.share_locked, p.share_rogue, p.share_influencers, seed)
     graph = build_graph(pop, g, max(cfg.advocates.share), p.advocate_placement, seed)
-    land = build_landscape(cfg.landscape.nk_n, cfg.landscape.nk_k, cfg.landscape.exponent, seed)
+    land = build_landscape(cfg.landscape.nk_n, cfg.landscape.nk_k, cfg.landscape.exponent, seed,
+                           cfg.landscape.kind)
     key = key_for(seed, Stream.POPULATION, 0)
     threshold = np.array([threshold_of(b.phi, b.phi_spread, key, i)
                           for i in range(p.n_employees)], dtype=np.float64)
     platform0 = np.zeros(p.n_employees, np.int64)
     seeds = generator(seed, Stream.PLATFORM).permutation(p.n_employees)[:cfg.technology.n_seed_users]
     platform0[seeds] = ACTIVE
-    return World(pop, graph, land, threshold, platform0)
+    p_soc = np.full(p.n_employees, b.p_socialize)
+    n_slow = int(round(b.share_slow * p.n_employees))
+    p_soc[generator(seed, Stream.LEARNERS).permutation(p.n_employees)[:n_slow]] = b.p_socialize_slow
+    return World(pop, graph, land, threshold, platform0, p_soc)

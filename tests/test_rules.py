@@ -81,8 +81,13 @@ def test_copy_and_explore():
 def test_culture_rules():
     assert culture.group(True, True) == culture.HERO
     assert culture.group(False, False) == culture.DISENFRANCHISED
-    assert culture.socialize(0b0000, 0b1111, 4, 1.0, K, 0) == 0b1111
-    assert culture.socialize(0b0000, 0b1111, 4, 0.0, K, 0) == 0
+    full = 0b1111
+    assert culture.socialize(0b0000, full, 0b1111, full, 4, 1.0, culture.ADOPT, K, 0) == (0b1111, full)
+    assert culture.socialize(0b0000, full, 0b1111, full, 4, 0.0, culture.ADOPT, K, 0) == (0, full)
+    # March: an opposite belief becomes undecided, an undecided one takes the code's value; the
+    # code's undecided bits (here bit 3) move nobody
+    got = culture.socialize(0b0001, 0b0011, 0b0110, 0b0111, 4, 1.0, culture.MARCH, K, 0)
+    assert got == (0b0100, 0b0100)
     assert not culture.submits(0, 0.5, 0.5, 1.0, 1, 1, 1, 1, K, 0)  # not better: never submits
     assert culture.submits(0, 0.6, 0.5, 1.0, 1, 1, 1, 1, K, 0)
     assert not culture.submits(3, 0.6, 0.5, 1.0, 1, 1, 1, 0.0, K, 0)
@@ -99,9 +104,17 @@ def test_process_rules():
     assert process.absorb(0b0000, 0b1011, 4, 1.0, K, 0) == 0b1011
     assert process.withdrawn(0.5, 0.5) and not process.withdrawn(0.6, 0.5)
     ones = np.array([10, 0, 10, 0], dtype=np.int64)
-    # 10 superior employees all hold 1 on bits 0 and 2; p2 = 1 makes the code take them
-    assert process.code_learn(0b0000, ones, 10, 4, 1.0, K) == 0b0101
-    assert process.code_learn(0b0000, ones, 10, 4, 0.0, K) == 0
+    # 10 superior employees all act 1 on bits 0 and 2; p2 = 1 makes the code take them
+    assert process.code_learn(0b0000, 0b1111, ones, 10, 4, 1.0, K) == (0b0101, 0b1111)
+    assert process.code_learn(0b0000, 0b1111, ones, 10, 4, 0.0, K) == (0, 0b1111)
+    # a blank code takes the majority on every bit where the superior group is not split
+    ones = np.array([7, 3, 5, 0], dtype=np.int64)
+    assert process.code_learn(0, 0, ones, 10, 4, 1.0, K) == (0b0001, 0b1011)
+    # acting flips coins only where undecided
+    assert process.act(0b1010, 0b1111, 4, K, 0) == 0b1010
+    acts = [process.act(0b0010, 0b0011, 4, K, a) for a in range(2000)]
+    assert all(a & 0b0011 == 0b0010 for a in acts)
+    assert abs(np.mean([(a >> 3) & 1 for a in acts]) - 0.5) < 0.05
 
 
 def test_advocate_rules():

@@ -31,6 +31,12 @@ def test_quick_validation_passes():
     assert not failed, failed
 
 
+def test_march_reference_values_are_in_the_table():
+    from sim.canonical import MARCH_REF
+
+    assert MARCH_REF == {0.1: 0.954, 0.5: 0.811, 0.9: 0.742}
+
+
 def test_validate_cli_rejects_unknown_case():
     r = run_cli("validate", "no_such_case", "--quick")
     assert r.returncode == 2 and "unknown validation case" in r.stderr

@@ -57,18 +57,29 @@ def submits(grp, fit, deployed_fit, p_submit, rel_hero, rel_locked, rel_rogue, r
     return uniform(key, agent, 0) < p_submit * rel
 
 
+ADOPT = 0
+MARCH = 1
+
+
 @njit(cache=True)
-def socialize(sol, code, nk_n, p_socialize, key, agent):
-    """R6a: each bit where the employee differs from the organisational code takes the code's
-    value with p_socialize (March's p1). Slot = bit."""
-    diff = sol ^ code
-    if diff == 0 or p_socialize <= 0.0:
-        return sol
-    out = sol
+def socialize(sol, known, code, code_known, nk_n, p_socialize, rule, key, agent):
+    """R6a: on each bit where the code holds a belief and the employee's belief differs from it (or
+    is undecided), with p_socialize (March's p1): rule ``adopt`` takes the code's value; rule
+    ``march`` takes it only if undecided, and an opposite belief becomes undecided (March 1991).
+    Returns (values, decided mask); undecided bits have value 0. Slot = bit."""
+    todo = code_known & ((sol ^ code) | ~known)
+    if todo == 0 or p_socialize <= 0.0:
+        return sol, known
     for b in range(nk_n):
-        if (diff >> b) & 1 and uniform(key, agent, b) < p_socialize:
-            out ^= 1 << b
-    return out
+        if (todo >> b) & 1 and uniform(key, agent, b) < p_socialize:
+            bit = 1 << b
+            if rule == ADOPT or (known & bit) == 0:
+                sol = (sol & ~bit) | (code & bit)
+                known |= bit
+            else:
+                known &= ~bit
+                sol &= ~bit
+    return sol, known
 
 
 @njit(cache=True)

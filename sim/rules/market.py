@@ -19,3 +19,16 @@ def turbulence_row(p_turbulence, nk_n, key):
     if uniform(key, 0, 0) < p_turbulence:
         return randint(key, 0, 1, nk_n)
     return -1
+
+
+@njit(cache=True)
+def reality_flips(p_turbulence, nk_n, key):
+    """R7c: March's turbulence: each bit of reality flips with p_turbulence (agent 0, slot 64 + bit).
+    Returns the mask of flipped bits."""
+    mask = 0
+    if p_turbulence <= 0.0:
+        return mask
+    for b in range(nk_n):
+        if uniform(key, 0, 64 + b) < p_turbulence:
+            mask |= 1 << b
+    return mask

@@ -41,15 +41,37 @@ def absorb(code, sol, nk_n, p_absorb, key, agent):
 
 
 @njit(cache=True)
-def code_learn(code, ones, n_superior, nk_n, p_learn, key):
-    """R5m: March (1991): on each bit, if k = (superior disagreeing) - (agreeing) > 0, the code
-    takes the superior group's majority value with probability 1 - (1 - p_learn) ** k.
-    ``ones[b]`` counts superior employees holding 1 at bit b. Draw: agent 0, slot = bit."""
-    out = code
+def act(sol, known, nk_n, key, agent):
+    """R5n: an employee acts on its beliefs and flips a coin where undecided (March 1991); the
+    superior group are those whose action scores beat the code's expected score
+    (``sim.landscape.expected_fitness``). Slot = bit; no draw where every bit is decided."""
+    undecided = ((1 << nk_n) - 1) & ~known
+    if undecided == 0:
+        return sol
+    out = sol & known
     for b in range(nk_n):
-        bit = (code >> b) & 1
-        agree = ones[b] if bit == 1 else n_superior - ones[b]
-        k = n_superior - 2 * agree
-        if k > 0 and uniform(key, 0, b) < 1.0 - (1.0 - p_learn) ** k:
-            out ^= 1 << b
+        if (undecided >> b) & 1 and uniform(key, agent, b) < 0.5:
+            out |= 1 << b
     return out
+
+
+@njit(cache=True)
+def code_learn(code, code_known, ones, n_superior, nk_n, p_learn, key):
+    """R5m: March (1991): on each bit, the code moves to the superior group's majority action with
+    probability 1 - (1 - p_learn) ** k: where the code holds a belief, k = (superior disagreeing) -
+    (agreeing); where it is undecided, k = the majority's margin. ``ones[b]`` counts superior
+    actions with 1 at bit b. Returns (code, decided mask). Draw: agent 0, slot = bit."""
+    for b in range(nk_n):
+        n1 = ones[b]
+        n0 = n_superior - n1
+        if (code_known >> b) & 1:
+            bit = (code >> b) & 1
+            k = (n0 - n1) if bit == 1 else (n1 - n0)
+            new = 1 - bit
+        else:
+            k = abs(n1 - n0)
+            new = 1 if n1 > n0 else 0
+        if k > 0 and uniform(key, 0, b) < 1.0 - (1.0 - p_learn) ** k:
+            code = (code & ~(1 << b)) | (new << b)
+            code_known |= 1 << b
+    return code, code_known

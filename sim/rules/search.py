@@ -25,6 +25,20 @@ def random_solution(nk_n, key, agent, slot0):
 
 
 @njit(cache=True)
+def random_known(nk_n, p_belief, key, agent, slot0):
+    """R0k: which bits a starting or newcomer employee holds a belief on (each with p_belief);
+    every bit, without a draw, when p_belief is 1."""
+    full = (1 << nk_n) - 1
+    if p_belief >= 1.0:
+        return full
+    mask = 0
+    for b in range(nk_n):
+        if uniform(key, agent, slot0 + b) < p_belief:
+            mask |= 1 << b
+    return mask
+
+
+@njit(cache=True)
 def works(velocity, key, agent):
     """R3w: does the employee work on the problem this step? (slot 0)"""
     return uniform(key, agent, 0) < velocity
