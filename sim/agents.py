@@ -42,7 +42,15 @@ from sim.rules.culture import (
     submits,
 )
 from sim.rules.market import customer_adopts
-from sim.rules.search import random_solution, search, works
+from sim.rules.search import (
+    KNOWN_SLOT,
+    NEWCOMER_KNOWN_SLOT,
+    NEWCOMER_SLOT,
+    random_known,
+    random_solution,
+    search,
+    works,
+)
 from sim.rules.technology import (
     ACTIVE,
     LAPSED,
@@ -56,7 +64,6 @@ from sim.rules.technology import (
 if TYPE_CHECKING:
     from sim.model import InnovationModel
 
-NEWCOMER_SLOT = 8  # first slot of a newcomer's solution bits in the TURNOVER stream (as the kernel)
 
 
 @dataclass
@@ -85,7 +92,7 @@ class Employee(mesa.Agent):
 
     def __init__(self, model: InnovationModel, index: int, unit: int, empowered: bool,
                  resourceful: bool, threshold: float, adv_rank: int, contacts: int,
-                 platform: int) -> None:
+                 platform: int, p_socialize: float) -> None:
         super().__init__(model)
         self.index = index
         self.unit = unit
@@ -95,7 +102,9 @@ class Employee(mesa.Agent):
         self.adv_rank = adv_rank
         self.contacts = contacts
         self.platform = platform  # NON_USER, ACTIVE or LAPSED (sim.population.Platform)
+        self.p_socialize = p_socialize  # this seat's socialization rate (mixed learners)
         self.solution = 0
+        self.known = 0  # bits the employee holds a belief on; undecided bits have value 0
         self.fitness = 0.0
         self.shared = False
         self.origin = unit
@@ -126,9 +135,10 @@ class Employee(mesa.Agent):
                           m.n_advocates, m.platform_ties)
 
     def start(self, key: np.uint64) -> None:
-        """R0s: a uniformly random first solution."""
+        """R0s, R0k: a uniformly random first solution, decided on each bit with p_belief."""
         land = self.model.landscape
-        self.solution = random_solution(land.nk_n, key, self.index, 0)
+        self.known = random_known(land.nk_n, self.model.const.p_belief, key, self.index, KNOWN_SLOT)
+        self.solution = random_solution(land.nk_n, key, self.index, 0) & self.known
         self.fitness = land.fitness(self.solution)
 
     # --- phase 1: platform adoption ---
@@ -199,7 +209,9 @@ class Employee(mesa.Agent):
         self.pending = (solution, fit, origin, shared)
 
     def apply_search(self) -> None:
-        self.solution, self.fitness, self.origin, self.shared = self.pending
+        solution, self.fitness, self.origin, self.shared = self.pending
+        self.known |= solution ^ self.solution  # bits search changes become decided
+        self.solution = solution
 
     # --- phase 4: submission ---
     def submit(self, t: int, key: np.uint64) -> Idea | None:
@@ -223,23 +235,30 @@ class Employee(mesa.Agent):
         return self.idea
 
     # --- phase 6: organisational learning ---
-    def learn(self, code: int, key_socialize: np.uint64, key_turnover: np.uint64) -> None:
-        """R6a: move toward the organisational code; R6b: leave, replaced by a newcomer (R6c).
+    def learn(self, code: int, code_known: int, key_socialize: np.uint64,
+              key_turnover: np.uint64) -> None:
+        """R6a: move toward the organisational code (as it stood at the start of the step);
+        R6b: leave, replaced by a newcomer (R6c).
 
-        The newcomer takes over the seat: same unit, ties and customer contacts (an idea the
-        predecessor left in the funnel stays there, as in the kernel).
+        The newcomer takes over the seat: same unit, ties, customer contacts and socialization rate
+        (an idea the predecessor left in the funnel stays there, as in the kernel).
         """
         model = self.model
         land = model.landscape
         c = model.const
-        solution = socialize(self.solution, code, land.nk_n, c.p_socialize, key_socialize, self.index)
+        solution, self.known = socialize(self.solution, self.known, code, code_known, land.nk_n,
+                                         self.p_socialize, model.socialization_rule, key_socialize,
+                                         self.index)
         if solution != self.solution:
             self.solution = solution
             self.fitness = land.fitness(solution)
         if leaves(c.p_turnover, key_turnover, self.index):
             self.empowered, self.resourceful = newcomer_flags(c.share_hero, c.share_locked,
                                                               c.share_rogue, key_turnover, self.index)
-            self.solution = random_solution(land.nk_n, key_turnover, self.index, NEWCOMER_SLOT)
+            self.known = random_known(land.nk_n, c.p_belief, key_turnover, self.index,
+                                      NEWCOMER_KNOWN_SLOT)
+            self.solution = random_solution(land.nk_n, key_turnover, self.index,
+                                            NEWCOMER_SLOT) & self.known
             self.fitness = land.fitness(self.solution)
             self.platform = NON_USER
             self.shared = False

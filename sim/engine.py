@@ -55,9 +55,9 @@ def run_mesa(cfg: Scenario, world: World, inputs: Inputs, seed: int, steps: int)
     from sim.model import InnovationModel  # import here: `import sim` must not import Mesa
 
     model = InnovationModel(cfg, seed, steps, world=world, inputs=inputs)
-    for _ in range(steps):
+    while model.running:
         model.step()
-    return model.series, model.lead_hist, model.tally
+    return model.series[:int(model.tally[Tally.STEPS_RUN])], model.lead_hist, model.tally
 
 
 def simulate(config: Scenario | str | Path, seed: int | None = None, steps: int | None = None,

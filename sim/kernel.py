@@ -38,7 +38,15 @@ from sim.rules.culture import (
 )
 from sim.rules.market import customer_adopts, reality_flips, turbulence_row
 from sim.rules.process import absorb, act, code_learn, gate_passes, reviews_allowed, withdrawn
-from sim.rules.search import random_known, random_solution, search, works
+from sim.rules.search import (
+    KNOWN_SLOT,
+    NEWCOMER_KNOWN_SLOT,
+    NEWCOMER_SLOT,
+    random_known,
+    random_solution,
+    search,
+    works,
+)
 from sim.rules.technology import (
     ACTIVE,
     LAPSED,
@@ -69,9 +77,6 @@ S_TURBULENCE = int(Stream.TURBULENCE)
 S_FEED = int(Stream.FEED)
 S_INIT = int(Stream.INIT_SOLUTION)
 S_ACT = int(Stream.ACT)
-NEWCOMER_SLOT = 8  # first slot of a newcomer's solution bits in the TURNOVER stream
-NEWCOMER_KNOWN_SLOT = 80  # first slot of a newcomer's decided-bits draws (TURNOVER stream)
-KNOWN_SLOT = 64  # first slot of a starting employee's decided-bits draws (INIT_SOLUTION stream)
 
 
 @njit(cache=True)

@@ -24,14 +24,14 @@ import numpy as np
 
 from sim.agents import Customer, Employee, Idea
 from sim.config import Scenario, load_scenario
-from sim.landscape import fitness, global_max_score, redraw_row
+from sim.landscape import expected_fitness, fitness, flip_row, global_max_score, redraw_row
 from sim.metrics import Series, Tally, outcomes
 from sim.params import Const, FunnelRule, Inputs, Mech, build_inputs
 from sim.population import Group, Stage
 from sim.rng import Stream, key_for
 from sim.rules.advocates import idea_priority, stage_duration
-from sim.rules.market import turbulence_row
-from sim.rules.process import absorb, code_learn, gate_passes, reviews_allowed, withdrawn
+from sim.rules.market import reality_flips, turbulence_row
+from sim.rules.process import absorb, act, code_learn, gate_passes, reviews_allowed, withdrawn
 from sim.rules.search import random_solution
 from sim.rules.technology import ACTIVE, LAPSED
 from sim.world import World, build_world
@@ -40,28 +40,44 @@ PHASES = ("adopt_platform", "empower", "search", "submit", "run_funnel", "learn"
 
 
 class ProblemLandscape:
-    """The customers' problem as an NK landscape (ODD 7.1); turbulence redraws it (R7b).
+    """The customers' problem (ODD 7.1): an NK landscape, or March's reality; turbulence moves it
+    (R7b, R7c). ``table`` is the model's own copy: turbulence changes it during a run."""
 
-    ``table`` is the model's own copy: turbulence changes it during a run."""
-
-    def __init__(self, dep: np.ndarray, table: np.ndarray, max_score: float, exponent: float) -> None:
+    def __init__(self, dep: np.ndarray, table: np.ndarray, max_score: float, exponent: float,
+                 optimum: int, reality: bool) -> None:
         self.dep = dep
         self.table = table.copy()
         self.max_score = max_score
         self.exponent = exponent
+        self.optimum = optimum
+        self.reality = reality
         self.nk_n = int(dep.shape[0])
 
     def fitness(self, solution: int) -> float:
         """Normalised fitness in [0, 1] of an ``nk_n``-bit solution."""
         return fitness(solution, self.dep, self.table, self.max_score, self.exponent)
 
-    def turbulence(self, p_turbulence: float, key: np.uint64) -> int:
-        """R7b: maybe redraw one bit's contributions; returns the row redrawn or -1."""
-        row = turbulence_row(p_turbulence, self.nk_n, key)
-        if row >= 0:
-            redraw_row(self.table, row, key)
-            self.max_score = global_max_score(self.dep, self.table)
-        return row
+    def expected_fitness(self, solution: int, known: int) -> float:
+        """Fitness of the expected score of acting on ``solution`` with undecided bits random."""
+        return expected_fitness(solution, known, self.dep, self.table, self.max_score, self.exponent)
+
+    def turbulence(self, p_turbulence: float, key: np.uint64) -> bool:
+        """R7b: maybe redraw one bit's contributions (NK); R7c: each bit of reality may flip
+        (March's p4). Returns whether the landscape moved."""
+        if self.reality:
+            flips = reality_flips(p_turbulence, self.nk_n, key)
+            for b in range(self.nk_n):
+                if (flips >> b) & 1:
+                    flip_row(self.table, b)
+            moved = flips != 0
+        else:
+            row = turbulence_row(p_turbulence, self.nk_n, key)
+            if row >= 0:
+                redraw_row(self.table, row, key)
+            moved = row >= 0
+        if moved:
+            self.max_score, self.optimum = global_max_score(self.dep, self.table)
+        return moved
 
 
 def _named(values: np.ndarray, names: type) -> SimpleNamespace:
@@ -98,16 +114,21 @@ class InnovationModel(mesa.Model):
         self.const.n_flip_hero = int(self.const.n_flip_hero)
         self.adoption_rule = inputs.adoption_rule
         self.funnel_rule = inputs.funnel_rule
+        self.socialization_rule = inputs.socialization_rule
+        self.stop_at_equilibrium = bool(inputs.stop_converged)
         self.mech_now = _named(self.mech[0], Mech)
 
         pop, g, land = world.population, world.graph, world.landscape
-        self.landscape = ProblemLandscape(land.dep, land.table, land.max_score, land.exponent)
+        self.landscape = ProblemLandscape(land.dep, land.table, land.max_score, land.exponent,
+                                          land.optimum, bool(inputs.reality))
         n_emp = pop.n_employees
         unit, emp, res = pop.unit.tolist(), pop.empowered.tolist(), pop.resourceful.tolist()
         thr, rank = world.threshold.tolist(), g.adv_rank.tolist()
         contacts, plat0 = g.contacts.tolist(), world.platform0.tolist()
+        p_soc = world.p_socialize.tolist()
         self.employees: list[Employee] = [
-            Employee(self, i, unit[i], emp[i], res[i], thr[i], rank[i], contacts[i], plat0[i])
+            Employee(self, i, unit[i], emp[i], res[i], thr[i], rank[i], contacts[i], plat0[i],
+                     p_soc[i])
             for i in range(n_emp)]
         self.customers: list[Customer] = [
             Customer(self, c, flag) for c, flag in enumerate(pop.influencer.tolist())]
@@ -119,8 +140,12 @@ class InnovationModel(mesa.Model):
             e.start(key)
         self.deployed = random_solution(self.landscape.nk_n, key, n_emp, 0)
         self.deployed_fitness = self.landscape.fitness(self.deployed)
-        self.code = self.deployed
-        self.code_fitness = self.deployed_fitness
+        # the code starts as the deployed solution, or blank: every belief undecided (March)
+        blank = bool(inputs.code_blank)
+        self.code = 0 if blank else self.deployed
+        self.code_known = 0 if blank else (1 << self.landscape.nk_n) - 1
+        self.code_fitness = self.landscape.fitness(self.code)
+        self.code_at_start = (self.code, self.code_known)  # the code as of step t (phase 6 reads it)
         self.initial_fitness = self.deployed_fitness
         self.funnel: list[Idea] = []  # ideas in the funnel, in submission order
 
@@ -129,7 +154,7 @@ class InnovationModel(mesa.Model):
         self.tally = np.zeros(len(Tally), np.float64)
         self.tally[Tally.INITIAL_DEPLOYED] = self.deployed_fitness
         self.lapses = self.submissions = self.launches = 0
-        self.turbulence_row = -1
+        self.moved = False  # the market moved this step
 
     def _wire(self, indptr: np.ndarray, nbr: np.ndarray, kind: np.ndarray, eu: np.ndarray) -> None:
         """Give each agent its ties in CSR order: colleagues (kinds below EMP_CUST) and
@@ -165,7 +190,8 @@ class InnovationModel(mesa.Model):
         self.mech_now = _named(self.mech[self.t], Mech)
         for phase in PHASES:
             getattr(self, phase)()
-        self.running = self.steps < self.horizon
+        converged = self.series[self.t, Series.CONVERGED] == 1.0
+        self.running = self.steps < self.horizon and not (self.stop_at_equilibrium and converged)
 
     # --- phase 1 ---
     def adopt_platform(self) -> None:
@@ -218,6 +244,7 @@ class InnovationModel(mesa.Model):
     def run_funnel(self) -> None:
         """Organisation-level learning by the scenario's rule set: stage gate, March's code, none."""
         self.launches = 0
+        self.code_at_start = (self.code, self.code_known)
         if self.funnel_rule == FunnelRule.STAGE_GATE:
             self.stage_gate()
         elif self.funnel_rule == FunnelRule.MARCH_CODE:
@@ -275,20 +302,25 @@ class InnovationModel(mesa.Model):
         idea.submitter.idea = None
 
     def march_code(self) -> None:
-        """March (1991) code learning (R5m) from the superior group; the code is what is deployed."""
+        """March (1991) code learning (R5m) from the superior group: employees whose action (R5n:
+        coin flips where undecided) scores above the code's expected score. The code is deployed."""
         land = self.landscape
+        key_act = self.key(Stream.ACT)
+        code_score = land.expected_fitness(self.code, self.code_known)
         ones = np.zeros(land.nk_n, np.int64)
         n_superior = 0
         for e in self.employees:
-            if e.fitness > self.code_fitness:
+            action = act(e.solution, e.known, land.nk_n, key_act, e.index)
+            action_fit = e.fitness if action == e.solution else land.fitness(action)
+            if action_fit > code_score:
                 n_superior += 1
                 for b in range(land.nk_n):
-                    ones[b] += (e.solution >> b) & 1
-        code = code_learn(self.code, ones, n_superior, land.nk_n, self.mech_now.p_code_learn,
-                          self.key(Stream.CODE))
-        if code != self.code:
+                    ones[b] += (action >> b) & 1
+        code, known = code_learn(self.code, self.code_known, ones, n_superior, land.nk_n,
+                                 self.mech_now.p_code_learn, self.key(Stream.CODE))
+        if code != self.code or known != self.code_known:
             self.launches = 1
-            self.code = code
+            self.code, self.code_known = code, known
             self.code_fitness = land.fitness(code)
             self.deployed, self.deployed_fitness = self.code, self.code_fitness
 
@@ -296,8 +328,9 @@ class InnovationModel(mesa.Model):
     def learn(self) -> None:
         """Socialization (R6a) and turnover (R6b, R6c): each employee's own state only."""
         key_soc, key_turn = self.key(Stream.SOCIALIZE), self.key(Stream.TURNOVER)
+        code, code_known = self.code_at_start
         for e in self.employees:
-            e.learn(self.code, key_soc, key_turn)
+            e.learn(code, code_known, key_soc, key_turn)
 
     # --- phase 7 ---
     def market(self) -> None:
@@ -309,8 +342,8 @@ class InnovationModel(mesa.Model):
         for c in self.customers:
             c.apply_adoption()
         land = self.landscape
-        self.turbulence_row = land.turbulence(self.const.p_turbulence, self.key(Stream.TURBULENCE))
-        if self.turbulence_row >= 0:
+        self.moved = land.turbulence(self.const.p_turbulence, self.key(Stream.TURBULENCE))
+        if self.moved:
             for e in self.employees:
                 e.fitness = land.fitness(e.solution)
             self.deployed_fitness = land.fitness(self.deployed)
@@ -355,17 +388,26 @@ class InnovationModel(mesa.Model):
         row[Series.PARTICIPATION] = n_ever / n_emp
         row[Series.CUSTOMER_ADOPTION] = n_adopted / n_cust if n_cust > 0 else 0.0
         row[Series.ADVOCATES] = min(self.mech_now.n_advocates, n_emp)
-        row[Series.TURBULENCE] = 1.0 if self.turbulence_row >= 0 else 0.0
+        row[Series.TURBULENCE] = 1.0 if self.moved else 0.0
         row[Series.LOCKED_SHARE] = n_locked / n_emp
         row[Series.ROGUE_SHARE] = n_rogue / n_emp
         row[Series.DISENFRANCHISED_SHARE] = (n_emp - n_hero - n_locked - n_rogue) / n_emp
         row[Series.LAPSED_USERS] = n_lapsed / n_emp
         row[Series.NON_USERS] = (n_emp - n_users - n_lapsed) / n_emp
+        agree = 0
+        for b in range(self.landscape.nk_n):
+            if (self.code_known >> b) & 1:
+                agree += 1 if ((self.code ^ self.landscape.optimum) >> b) & 1 == 0 else -1
+        row[Series.CODE_KNOWLEDGE] = agree / self.landscape.nk_n
+        row[Series.CONVERGED] = float(all(
+            e.known == self.code_known and (e.solution ^ self.code) & self.code_known == 0
+            for e in self.employees))
+        self.tally[Tally.STEPS_RUN] = self.t + 1
 
     # --- outputs ---
     def outcomes(self) -> dict:
         """MODEL.md section 6 figures over the steps run so far (empty dict before the first)."""
-        done = min(self.steps, self.horizon)
+        done = int(self.tally[Tally.STEPS_RUN])
         if done == 0:
             return {}
         return outcomes(self.series[:done], self.lead_hist, self.tally,

@@ -41,6 +41,11 @@ def _bounds(field):
     return lo, hi
 
 
+def _q(text: str) -> str:
+    """A TOML basic string (JSON escapes, plus DEL, which TOML forbids raw)."""
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
 def toml_value(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
@@ -53,23 +58,20 @@ def toml_value(v: Any) -> str:
             return "inf" if v > 0 else "-inf"
         return repr(v)
     if isinstance(v, str):
-        return json.dumps(v, ensure_ascii=False)
+        return _q(v)
     if isinstance(v, list | tuple):
         return "[" + ", ".join(toml_value(x) for x in v) + "]"
     if isinstance(v, dict):
-        return "{" + ", ".join(f"{json.dumps(k, ensure_ascii=False)} = {toml_value(x)}"
-                               for k, x in v.items()) + "}"
+        return "{" + ", ".join(f"{_q(k)} = {toml_value(x)}" for k, x in v.items()) + "}"
     raise TypeError(v)
 
 
 def to_toml(data: dict) -> str:
-    lines = [f"{json.dumps(k, ensure_ascii=False)} = {toml_value(v)}" for k, v in data.items()
-             if not isinstance(v, dict)]
+    lines = [f"{_q(k)} = {toml_value(v)}" for k, v in data.items() if not isinstance(v, dict)]
     for k, v in data.items():
         if isinstance(v, dict):
-            lines.append(f"[{json.dumps(k, ensure_ascii=False)}]")
-            lines += [f"{json.dumps(kk, ensure_ascii=False)} = {toml_value(vv)}"
-                      for kk, vv in v.items()]
+            lines.append(f"[{_q(k)}]")
+            lines += [f"{_q(kk)} = {toml_value(vv)}" for kk, vv in v.items()]
     return "\n".join(lines) + "\n"
 
 

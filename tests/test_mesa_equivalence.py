@@ -34,6 +34,19 @@ VARIANTS = {
                  'levers.schedule.order=["technology", "culture", "advocates", "process"]'],
     "turnover": ["behaviour.p_turnover=0.05", "behaviour.p_socialize=0.2", "levers.culture=1.0",
                  "advocates.sponsor_speed=[0.5, 0.9]"],
+    # March's mechanics on the PACT model: undecided beliefs, March socialization, a blank code,
+    # mixed learners, turnover
+    "march_beliefs": ["rules.funnel=march_code", "rules.socialization=march", "rules.code_start=blank",
+                      "behaviour.p_belief=0.6", "behaviour.share_slow=0.5", "behaviour.p_turnover=0.05",
+                      "behaviour.p_socialize=0.5"],
+    "march_reality": ["landscape.kind=reality", "landscape.nk_n=30", "landscape.nk_k=0",
+                      "landscape.p_turbulence=0.05", "rules.funnel=march_code",
+                      "rules.socialization=march", "behaviour.p_belief=0.7",
+                      "behaviour.p_turnover=0.02"],
+    "stop_at_equilibrium": ["landscape.kind=reality", "landscape.nk_n=16", "landscape.nk_k=0",
+                            "rules.funnel=march_code", "rules.socialization=march",
+                            "rules.code_start=blank", "behaviour.velocity=0", "behaviour.p_socialize=0.9",
+                            "run.stop_at_equilibrium=true", "technology.p_ext=[0.0, 0.0]"],
 }
 
 
@@ -80,6 +93,13 @@ def test_rule_set_variants_are_identical_in_both_backends(name):
         assert sum(t["launches"].sum() for t in ts) > 0
     if name == "seed_users":
         assert all(t["platform_users"].iloc[0] > 0 for t in ts)
+    if name.startswith("march_"):
+        assert sum(t["launches"].sum() for t in ts) > 0
+        assert any(t["code_knowledge"].nunique() > 1 for t in ts)
+    if name == "march_reality":
+        assert sum(t["turbulence"].sum() for t in ts) > 0
+    if name == "stop_at_equilibrium":
+        assert all(len(t) < STEPS and t["converged"].iloc[-1] == 1 for t in ts)
 
 
 def test_baseline_runs_exercise_the_funnel_and_the_platform():

@@ -12,6 +12,9 @@ from sim.rules.culture import keeps_worse
 
 SLOT_FLIP = 3
 SLOT_COPY = 32
+KNOWN_SLOT = 64  # first slot of a starting employee's decided-bit draws (INIT_SOLUTION stream)
+NEWCOMER_SLOT = 8  # first slot of a newcomer's solution bits (TURNOVER stream; 0-1 are taken)
+NEWCOMER_KNOWN_SLOT = 80  # first slot of a newcomer's decided-bit draws (TURNOVER stream)
 
 
 @njit(cache=True)
