@@ -108,11 +108,14 @@ class Results:
 
     @property
     def horizon(self) -> float:
-        """tau: the longest time to target seen. Censored runs sit at the horizon, so when any run is
-        censored this is the horizon; when none is, every RMST up to it is the plain mean."""
+        """tau: the run horizon (manifest ``steps``), else the longest time to target seen. Censored
+        runs sit at the horizon, so both agree when any run is censored; when none is, the RMST up
+        to either is the plain mean."""
         if SPEED not in self.runs.columns or self.runs.empty:
             return float("nan")
-        return float(self.runs[SPEED].max())
+        seen = float(self.runs[SPEED].max())
+        steps = self.manifest.get("steps")  # the sweep's horizon, when the manifest gives it
+        return max(seen, float(steps)) if isinstance(steps, int | float) else seen
 
     @property
     def point_ids(self) -> np.ndarray:

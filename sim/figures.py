@@ -210,8 +210,9 @@ def simplex_facets(table: pd.DataFrame, outcome: str) -> go.Figure:
         if len(ties):
             fig.add_trace(go.Scatter(x=ties[p], y=ties[c], mode="markers", showlegend=k == 0,
                                      name="indistinguishable from best", legendgroup="ties",
-                                     marker=dict(symbol="circle-open", size=9, color="white",
-                                                 line=dict(width=2)), hoverinfo="skip"), row=r, col=cc)
+                                     marker=dict(symbol="circle", size=8, color="white",
+                                                 line=dict(width=1.5, color="black")), hoverinfo="skip"),
+                          row=r, col=cc)
         if np.isclose(best[t], tv):
             fig.add_trace(go.Scatter(x=[best[p]], y=[best[c]], mode="markers", name="best mix",
                                      marker=dict(symbol="star", size=16, color="gold",

@@ -27,6 +27,8 @@ CHROMIUM = os.environ.get("PACTSIM_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 PLOT_CONFIG = {"displaylogo": False, "responsive": True}
+MIN_REPLICATES = 5
+"""Below this many replicates the report warns that its bootstrap intervals are indicative only."""
 EFFECT_OUTCOMES = (an.SPEED, "final_fitness", "customer_value", "final_platform_adoption")
 
 
@@ -53,13 +55,15 @@ class Report:
 # Words
 
 def _n(x: float) -> str:
-    """A number for prose: one decimal from 1 up, three significant digits below."""
+    """A number for prose: one decimal from 1 up (and for zero), three significant digits below."""
     if x is None or not np.isfinite(x):
         return "—"
-    return f"{x:.1f}" if abs(x) >= 1 else f"{x:.3g}"
+    return f"{x:.1f}" if abs(x) >= 1 or abs(x) < 0.05 else f"{x:.3g}"
 
 
-def _ci(lo: float, hi: float) -> str:
+def _ci(lo: float, hi: float, weeks: bool = False) -> str:
+    if weeks:  # times read best at one decimal throughout
+        return f"95% CI {lo:.1f} to {hi:.1f}"
     return f"95% CI {_n(lo)} to {_n(hi)}"
 
 
@@ -69,8 +73,8 @@ def _change(outcome: str, eff: float, lo: float, hi: float) -> str:
     tail = "; not distinguishable from no effect" if covers else ""
     if outcome == an.SPEED:
         if eff <= 0:
-            return f"shortens the time to target by {_n(-eff)} weeks ({_ci(-hi, -lo)}{tail})"
-        return f"lengthens the time to target by {_n(eff)} weeks ({_ci(lo, hi)}{tail})"
+            return f"shortens the time to target by {-eff:.1f} weeks ({_ci(-hi, -lo, True)}{tail})"
+        return f"lengthens the time to target by {eff:.1f} weeks ({_ci(lo, hi, True)}{tail})"
     return f"changes the {_oname(outcome)} by {eff:+.3g} ({_ci(lo, hi)}{tail})"
 
 
@@ -162,6 +166,11 @@ def analyse(res: an.Results, n_boot: int = an.N_BOOT, seed: int = 0) -> Report:
                 "fans", "Deployed fitness and platform adoption over time", fg.fans(res, roles, labels),
                 "Best, worst and baseline design points by " + _oname(outcome) + "."))
 
+    n_rep = len(res.replicate_ids)
+    if kind != "sobol" and n_rep < MIN_REPLICATES:
+        # a percentile bootstrap over 2-4 units cannot show the spread it has not seen
+        report.headline += (f" With only {n_rep} replicate{'s' if n_rep > 1 else ''} per point these "
+                            "intervals are too narrow to trust: indicative only.")
     cens = float(res.runs[an.CENSORED].mean()) if an.CENSORED in res.runs.columns else float("nan")
     facts = [f"{res.n_runs} runs at {len(res.point_ids)} design points × {len(res.replicate_ids)} "
              f"replicates; failed runs (excluded, error recorded): {len(res.failed)}."]
@@ -244,7 +253,9 @@ def _grid(res, outcome, summary, factors, best, base, n_boot, seed, fg) -> Repor
         key = levers.loc[(an.better_sign(outcome) * levers["effect"]).idxmax()]
         name = an.short_name(key.factor).capitalize()
         unit = " weeks" if outcome == an.SPEED else ""
-        others = "; ".join(f"{an.short_name(r.factor)} {r.effect:+.1f}{unit} [{_n(r.lo)}, {_n(r.hi)}]"
+        f = "{:.1f}".format if outcome == an.SPEED else _n  # weeks at one decimal throughout
+        others = "; ".join(f"{an.short_name(r.factor)} {'+' if r.effect > 0 else ''}{f(r.effect)}{unit} "
+                           f"[{f(r.lo)}, {f(r.hi)}]"
                            for r in levers.itertuples() if r.factor != key.factor)
         if key.significant and an.better_sign(outcome) * key.effect > 0:
             lead = f"{name} {'speeds up innovation' if outcome == an.SPEED else 'helps'} most"
@@ -347,6 +358,9 @@ def _sobol(res, outcome, summary, factors, fg) -> Report:
             + (f" and {an.short_name(b['name'])} ({b.ST:.2f} ± {b.ST_conf:.2f})" if b is not None else "")
             + (f"; the four levers' first-order indices sum to {levers.S1.sum():.2f}." if len(levers)
                else "."))
+    if si["ST_conf"].max() > 0.25:
+        head += (f" The intervals are wide (N = {int(si.N.iloc[0])} base samples): too few for a firm "
+                 "ranking.")
     findings = [f"Indices from SALib (Saltelli/Sobol, second order sampled) on the replicate-averaged "
                 f"outcome of each of {len(res.point_ids)} points (N = {int(si.N.iloc[0])}). ST − S1 "
                 "measures a parameter's share through interactions; intervals are SALib's bootstrap."]
@@ -396,13 +410,18 @@ def _top_table(report: Report) -> str:
 def _manifest_html(res: an.Results) -> str:
     m = res.manifest
     git = m.get("git") or {}
-    rows = [("experiment", m.get("experiment", res.name)), ("experiment hash", m.get("experiment_hash", "—")),
+    counts = m.get("counts") or {k: m[k] for k in ("runs", "runs_done", "runs_failed", "status") if k in m}
+    rows = [("experiment", m.get("experiment", res.name) + (" (ci size)" if m.get("ci") else "")),
+            ("experiment file", m.get("experiment_file", "—")),
+            ("experiment hash", m.get("experiment_hash", "—")), ("design hash", m.get("design_hash", "—")),
             ("design", json.dumps({k: v for k, v in (m.get("design") or {}).items()
                                    if k in ("kind", "samples", "step", "N")}) if m.get("design") else "—"),
             ("git commit", f"{git.get('commit', '—')}{' (dirty)' if git.get('dirty') else ''}"),
             ("versions", ", ".join(f"{k} {v}" for k, v in (m.get("versions") or {}).items()) or "—"),
-            ("host", m.get("host", "—")), ("start", m.get("start", "—")), ("end", m.get("end", "—")),
-            ("counts", json.dumps(m.get("counts")) if m.get("counts") is not None else "—"),
+            ("host", m.get("host", "—")), ("started", m.get("started", m.get("start", "—"))),
+            ("ended", m.get("ended", m.get("end", "—"))),
+            ("steps, replicates", f"{m.get('steps', '—')}, {m.get('replicates', '—')}"),
+            ("counts", json.dumps(counts) if counts else "—"),
             ("results folder", res.path.name if res.path else "—")]
     table = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows)
     text = m.get("experiment_text")

@@ -90,8 +90,8 @@ def synthetic_results(path, kind: str, n_rep: int = 3, timeseries: bool = True, 
                 "experiment_text": f'description = "synthetic {kind} experiment"\nscenario = "baseline"\n',
                 "design": design, "git": {"commit": "feedbeef" * 5, "dirty": True},
                 "versions": {"python": "3.12.1", "plotly": "7.1.0"}, "host": "testhost",
-                "start": "2026-11-25T21:00:00Z", "end": "2026-11-25T21:01:00Z",
-                "counts": {"runs": len(runs), "failed": failed}}
+                "started": "2026-11-25T21:00:00+00:00", "ended": "2026-11-25T21:01:00+00:00",
+                "steps": HORIZON, "replicates": n_rep, "ci": False, "runs": len(runs), "runs_failed": failed}
     (path / "manifest.json").write_text(json.dumps(manifest))
     return path
 
@@ -126,7 +126,8 @@ def test_report_builds_with_expected_figures(tmp_path, kind):
     assert not URL.search(rest), URL.search(rest)
     assert "<script src" not in rest.lower() and "<link" not in rest.lower()
     # the manifest at the foot
-    for item in ("synthetic_" + kind, "0123456789abcdef", "feedbeef", "(dirty)", "plotly 7.1.0"):
+    for item in ("synthetic_" + kind, "0123456789abcdef", "feedbeef", "(dirty)", "plotly 7.1.0",
+                 "2026-11-25T21:00:00+00:00", '&quot;runs_failed&quot;: 1'):
         assert item in rest
     headline = re.search(r"id='headline'>(.*?)</p>", rest).group(1)
     assert re.search(r"\d", headline) and "95% CI" in headline or kind == "sobol"
@@ -198,3 +199,21 @@ def test_report_renders_offline_in_chromium_and_pngs(tmp_path):
                              tmp_path / "png")
     data = pngs[0].read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+
+
+def test_report_on_a_real_ci_sweep(tmp_path):
+    """End to end: the sweep runner's folder for tech_without_culture at ci size, then the report."""
+    from sim.sweep import run_experiment
+
+    out = run_experiment("tech_without_culture", ci=True, out=tmp_path / "twc", progress=False)
+    res = an.load_results(out)
+    assert res.kind == "grid" and set(res.factors) == {"levers.technology", "levers.culture"}
+    assert len(res.runs) + len(res.failed) == 16 and res.horizon == 52
+    text = report.build_report(out, n_boot=300).read_text()
+    for fig in EXPECTED["tech"]:
+        assert f"id='fig-{fig}'" in text, fig
+    rest = _outside_plotlyjs(text)
+    headline = re.search(r"id='headline'>(.*?)</p>", rest).group(1)
+    assert headline.startswith("Technology alone do") and "95% CI" in headline
+    assert "tech_without_culture (ci size)" in rest and res.manifest["experiment_hash"] in rest
+    assert not URL.search(rest), URL.search(rest)
