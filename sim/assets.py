@@ -41,21 +41,21 @@ def is_complete(cache_dir: Path = CACHE_DIR) -> bool:
     return all((cache_dir / spec / MARKER).is_file() for spec in PACKAGES)
 
 
-def _npm_pack(spec: str, dest: Path, npm: str) -> Path:
+def _npm_pack(spec: str, dest: Path, npm: str, cache_dir: Path) -> Path:
     try:
         out = subprocess.run([npm, "pack", spec, "--json", "--pack-destination", str(dest)],
                              capture_output=True, text=True, timeout=300, cwd=dest)
     except FileNotFoundError:
         raise AssetError(f"`{npm}` was not found: install Node.js and npm (e.g. `apt-get install "
                          "npm`), which `pactsim view` needs once to fetch the page's JavaScript "
-                         f"into {CACHE_DIR}") from None
+                         f"into {cache_dir}") from None
     except subprocess.TimeoutExpired:
         raise AssetError(f"`npm pack {spec}` timed out after 300 s: is the npm registry "
                          "reachable?") from None
     if out.returncode != 0:
         tail = "\n".join((out.stderr or out.stdout).strip().splitlines()[-6:])
         raise AssetError(f"`npm pack {spec}` failed (exit {out.returncode}); the page's JavaScript "
-                         f"comes from the npm registry once, then from {CACHE_DIR}.\n{tail}")
+                         f"comes from the npm registry once, then from {cache_dir}.\n{tail}")
     try:
         path = dest / json.loads(out.stdout)[-1]["filename"]
     except (ValueError, LookupError, TypeError):
@@ -95,7 +95,7 @@ def ensure_assets(cache_dir: Path = CACHE_DIR, npm: str = "npm", log=print) -> P
         log(f"fetching {spec} from the npm registry into {cache_dir} (once)")
         target.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory() as tmp:
-            tgz = _npm_pack(spec, Path(tmp), npm)
+            tgz = _npm_pack(spec, Path(tmp), npm, cache_dir)
             _unpack(tgz, target)
         (target / MARKER).write_text(spec + "\n")
     return cache_dir
@@ -107,4 +107,6 @@ def solara_env(cache_dir: Path = CACHE_DIR) -> dict[str, str]:
     env["SOLARA_ASSETS_PROXY"] = "True"
     env["SOLARA_ASSETS_PROXY_CACHE_DIR"] = str(cache_dir)
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
+    # solara warns on every page load served over plain http on 127.0.0.1 (cookie policy): noise here
+    env["PYTHONWARNINGS"] = "ignore:Cookies with samesite:UserWarning"
     return env

@@ -326,6 +326,7 @@ def command(args: argparse.Namespace) -> int:
     except AssetError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    warm_up(cfg)
     env = solara_env(cache)
     env[SCENARIO_ENV] = str(args.scenario)
     cmd = [sys.executable, "-m", "solara", "run", str(APP), "--host", args.host,
@@ -342,17 +343,34 @@ def command(args: argparse.Namespace) -> int:
 
 
 def _stop(proc: subprocess.Popen) -> int:
-    """Stop the server: SIGINT (uvicorn shuts down cleanly), then SIGTERM, then SIGKILL."""
-    for sig, wait in ((signal.SIGINT, 5), (signal.SIGTERM, 3), (signal.SIGKILL, 3)):
+    """Stop the server. A terminal's Ctrl-C has already reached it (same process group): give it
+    a moment to shut down, then SIGINT (uvicorn shuts down cleanly), SIGTERM, SIGKILL."""
+    for sig, wait in ((None, 3), (signal.SIGINT, 5), (signal.SIGTERM, 3), (signal.SIGKILL, 3)):
         if proc.poll() is not None:
             break
-        proc.send_signal(sig)
+        if sig is not None:
+            proc.send_signal(sig)
         try:
             proc.wait(wait)
         except subprocess.TimeoutExpired:
             continue
     print("pactsim view: stopped", file=sys.stderr)
     return 0
+
+
+def warm_up(cfg: Scenario) -> None:
+    """Load (or compile, the first time) the rules as the Mesa model calls them, on a tiny copy of
+    the scenario, so the first page does not wait for Numba."""
+    from sim.model import InnovationModel
+
+    small = validate({**cfg.model_dump(mode="python"),
+                      "population": {**cfg.population.model_dump(), "n_employees": 20,
+                                     "n_units": 2, "n_customers": 20},
+                      "technology": {**cfg.technology.model_dump(), "n_seed_users": 2}},
+                     "warm-up")
+    model = InnovationModel(small, seed=0, steps=2)
+    model.step()
+    network_png(model)
 
 
 __all__ = ["charts_figure", "command", "layout", "network_png", "slider_params", "view_config",
