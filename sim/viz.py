@@ -185,6 +185,13 @@ def layout(world) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     return _LAYOUTS[key]
 
 
+def steps_done(model) -> int:
+    """Steps the model has run (it may stop before its horizon, e.g. at March's equilibrium)."""
+    from sim.metrics import Tally
+
+    return int(model.tally[Tally.STEPS_RUN])
+
+
 NET_PX = 560  # side of the network picture, pixels
 
 
@@ -260,7 +267,7 @@ def charts_figure(model):
 
     from sim.metrics import Series
 
-    done = min(model.steps, model.horizon)
+    done = steps_done(model)
     s = model.series[:done]
     t = np.arange(1, done + 1)
     fig = Figure(figsize=(6.2, 6.6), dpi=80)
@@ -289,7 +296,7 @@ def charts_figure(model):
 
 def outcome_rows(model) -> list[tuple[str, str]]:
     """The outcome figures so far as (name, text) rows."""
-    done = min(model.steps, model.horizon)
+    done = steps_done(model)
     lv = model.config.levers
     levers = (f"{lv.process:.2f}, {lv.advocates:.2f}, {lv.culture:.2f}, {lv.technology:.2f}"
               + ("" if lv.mode == "direct" else f" ({lv.mode} mode)"))

@@ -110,6 +110,14 @@ def test_view_steps_plots_sliders_and_reset(server, tmp_path):
             assert after[1] != before[1], "the plots did not change after 5 steps"
             assert per_step < 5.0, f"a step took {per_step:.2f} s in the browser"
 
+            # a second browser session gets a model of its own, at step 0
+            other = browser.new_context().new_page()
+            other.route("**/*", only_loopback)
+            other.goto(url, wait_until="domcontentloaded")
+            other.get_by_text("Time: 0.0").wait_for(timeout=60_000)
+            other.context.close()
+            assert page.get_by_text("Time: 5.0").is_visible()
+
             # move the Process lever: 10 key presses of 0.01 from the scenario's 0.5
             slider = page.locator('[role="slider"][aria-label^="levers.process"]')
             slider.focus()
