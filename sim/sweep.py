@@ -50,7 +50,8 @@ ENV_CHUNK = "PACTSIM_SWEEP_CHUNK"
 """Runs per task and chunk file (default: sized from a timed run so a task takes about 0.5 s)."""
 ENV_CRASH = "PACTSIM_TEST_CRASH_ONCE"
 """Test hook, ``"<run index>:<marker file>"``: the process running that run exits abruptly
-(``os._exit``) the first time, i.e. while the marker file does not exist yet."""
+(``os._exit``) the first time, i.e. while the marker file does not exist yet; with no marker file
+(``"<run index>:"``) every time."""
 
 _TASK_SECONDS = 0.5  # target work per task: Dask costs about 3 ms per task (STACK.md)
 _INT_OUTCOMES = ("innovation_speed", "launches")
@@ -472,6 +473,8 @@ def _crash_hook(index: int) -> None:
     target, _, marker = spec.partition(":")
     if int(target) != index:
         return
+    if not marker:
+        os._exit(70)
     try:
         fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
     except FileExistsError:
@@ -609,17 +612,26 @@ def _run_dask(client, batches: list[list[Item]], plan: Plan, sink: _Sink) -> Non
         return fut
 
     queue = as_completed([submit(items) for items in batches])
+    cancelled: dict[int, int] = {}  # first run index -> times its task ended with no result
     for fut in queue:
         items = pending.pop(fut)
-        if fut.status == "finished":
+        status = fut.status
+        if status == "finished":
             sink.batch(items, fut.result())
-        else:
+        elif status == "error":
             exc = fut.exception()
             if len(items) > 1:
                 for item in items:
                     queue.add(submit([item]))
             else:
                 sink.lose(items, f"lost: {type(exc).__name__}: {exc}")
+        else:  # cancelled or lost by the cluster without an error of its own: try again
+            key = items[0][0]
+            cancelled[key] = cancelled.get(key, 0) + 1
+            if cancelled[key] <= 3:
+                queue.add(submit(items))
+            else:
+                sink.lose(items, f"lost: the cluster dropped the task ({status}) {cancelled[key]} times")
         fut.release()
 
 
@@ -786,11 +798,6 @@ def run_experiment(path_or_spec: str | Path | Plan, *, workers: int | None = Non
     Runs that fail are recorded in runs.parquet's ``error`` column (see ``manifest.json``'s
     ``runs_failed``).
     """
-    from rich.console import Console
-
-    from sim.provenance import git_state, now_iso
-    from sim.storage import write_json
-
     if workers is not None and workers < 1:
         raise ConfigError(f"--workers {workers}: must be at least 1")
     if workers is not None and scheduler:
@@ -798,9 +805,23 @@ def run_experiment(path_or_spec: str | Path | Plan, *, workers: int | None = Non
                           "its own workers)")
     plan = path_or_spec if isinstance(path_or_spec, Plan) else expand(path_or_spec, ci=ci)
     out = Path(out) if out is not None else default_out(plan)
-    console = Console(stderr=False, quiet=not progress)
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out}: is not a folder")
+    if not fresh:
+        _check_folder(out, plan)  # refuse before connecting anywhere
+    # a remote scheduler is connected now (a bad address writes nothing); a LocalCluster starts
+    # only when there are runs to do
+    with _Executor(workers, scheduler) as executor:
+        return _sweep(plan, out, fresh, executor, progress)
+
+
+def _sweep(plan: Plan, out: Path, fresh: bool, executor: _Executor, progress: bool) -> Path:
+    from rich.console import Console
+
+    from sim.provenance import git_state, now_iso
+    from sim.storage import write_json
+
+    console = Console(quiet=not progress)
     if fresh:
         _clear(out)
     old = _check_folder(out, plan)
@@ -820,9 +841,6 @@ def run_experiment(path_or_spec: str | Path | Plan, *, workers: int | None = Non
         todo.append((r.index, r.run_id, plan.configs[r.point], r.seed))
     skipped = len({r.run_id for r in plan.runs} & done)
 
-    executor = (f"dask scheduler {scheduler}" if scheduler else
-                f"{workers} local process{'es' if workers > 1 else ''} (dask LocalCluster)"
-                if workers else "in-process")
     sink = _Sink(out, plan, _progress(console, len(todo), plan.name, progress))
     try:
         with sink.progress:
@@ -831,13 +849,12 @@ def run_experiment(path_or_spec: str | Path | Plan, *, workers: int | None = Non
                 t = time.perf_counter()
                 execute_batch([todo[0]], plan.outcomes, False)  # timed: sizes the batches
                 per_run = time.perf_counter() - t
-                size = _batch_size(per_run, len(todo), workers or (2 if scheduler else 1))
+                size = _batch_size(per_run, len(todo), executor.workers)
                 batches = [todo[i:i + size] for i in range(0, len(todo), size)]
-                if workers is None and scheduler is None:
+                if executor.local:
                     _run_local(batches, plan, sink)
                 else:
-                    with _client(workers, scheduler) as client:
-                        _run_dask(client, batches, plan, sink)
+                    _run_dask(executor.client(), batches, plan, sink)
     except KeyboardInterrupt:
         console.print(f"[yellow]interrupted[/]: {sink.done + sink.failed} runs saved in {out}; "
                       "run the same command again to resume")
@@ -848,42 +865,59 @@ def run_experiment(path_or_spec: str | Path | Plan, *, workers: int | None = Non
     manifest.update(ended=now_iso(), status="complete" if not sink.lost else "incomplete",
                     runs_done=len(df) - failed, runs_failed=failed, wall_time_s=round(wall, 3))
     manifest["sessions"] = [*manifest["sessions"], {
-        "started": started, "ended": manifest["ended"], "executor": executor,
+        "started": started, "ended": manifest["ended"], "executor": executor.label,
         "runs_executed": sink.done + sink.failed, "runs_lost": len(sink.lost),
         "wall_time_s": round(wall, 3), "git": git_state()}]
     write_json(out / "manifest.json", manifest)
     _summary(console, plan, out, df, executed=sink.done + sink.failed, skipped=skipped,
-             lost=len(sink.lost), wall=wall, executor=executor)
+             lost=len(sink.lost), wall=wall, executor=executor.label)
     return out
 
 
-class _client:
-    """A Dask client on a given scheduler, or on a LocalCluster of ``workers`` processes."""
+class _Executor:
+    """Where runs execute: in-process, a LocalCluster of ``workers`` processes (started on first
+    use), or the Dask scheduler at ``scheduler`` (connected on entry)."""
 
     def __init__(self, workers: int | None, scheduler: str | None):
-        self.workers, self.scheduler = workers, scheduler
-        self.cluster = self.client = None
+        self.n_workers, self.scheduler = workers, scheduler
+        self.local = workers is None and scheduler is None
+        self.cluster = self._client = None
+        self.label = (f"dask scheduler {scheduler}" if scheduler else
+                      f"{workers} local process{'es' if workers > 1 else ''} (dask LocalCluster)"
+                      if workers else "in-process")
 
-    def __enter__(self):
-        import logging
+    @property
+    def workers(self) -> int:
+        """Worker count, for sizing batches."""
+        if self._client is not None and self.scheduler:
+            return max(1, len(self._client.scheduler_info().get("workers", {})))
+        return self.n_workers or 1
 
-        from distributed import Client, LocalCluster
-
+    def __enter__(self) -> _Executor:
         if self.scheduler:
+            from distributed import Client
+
             try:
-                self.client = Client(self.scheduler, timeout="10s")
+                self._client = Client(self.scheduler, timeout="10s")
             except (OSError, TimeoutError) as e:
                 raise ConfigError(f"--scheduler {self.scheduler}: cannot connect ({e})") from None
-        else:
-            self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                                        host="127.0.0.1", dashboard_address=None,
-                                        silence_logs=logging.CRITICAL)
-            self.client = Client(self.cluster)
-        return self.client
+        return self
 
-    def __exit__(self, *exc):
-        if self.client is not None:
-            self.client.close()
+    def client(self):
+        if self._client is None:
+            import logging
+
+            from distributed import Client, LocalCluster
+
+            self.cluster = LocalCluster(n_workers=self.n_workers, threads_per_worker=1,
+                                        processes=True, host="127.0.0.1", dashboard_address=None,
+                                        silence_logs=logging.CRITICAL)
+            self._client = Client(self.cluster)
+        return self._client
+
+    def __exit__(self, *exc) -> bool:
+        if self._client is not None:
+            self._client.close()
         if self.cluster is not None:
             self.cluster.close()
         return False

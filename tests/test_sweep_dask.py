@@ -49,3 +49,33 @@ def test_a_dying_worker_loses_and_duplicates_no_run(smoke, tmp_path, monkeypatch
     monkeypatch.delenv(sweep.ENV_CRASH)
     ref = sweep.run_experiment(smoke, ci=True, out=tmp_path / "ref", progress=False)
     pd.testing.assert_frame_equal(df, pd.read_parquet(ref / "runs.parquet"))
+
+
+def test_a_run_that_always_kills_its_worker_is_recorded_lost_then_retried(smoke, tmp_path,
+                                                                        monkeypatch):
+    import argparse
+
+    import dask
+
+    monkeypatch.setenv(sweep.ENV_CRASH, "4:")  # run 4 kills every worker that tries it
+    monkeypatch.setenv(sweep.ENV_CHUNK, "3")
+    out = tmp_path / "res"
+    args = argparse.Namespace(experiment=str(smoke), workers=2, scheduler=None, out=str(out),
+                              fresh=False, ci=True)
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        assert sweep.command(args) == 1
+    df = pd.read_parquet(out / "runs.parquet")
+    bad = df["error"].notna()
+    assert df.loc[4, "error"].startswith("lost: KilledWorker")  # rows are in run order
+    # with no retries allowed, a run queued on the dying worker may be lost with it: also recorded
+    assert df.loc[bad, "error"].str.startswith("lost: KilledWorker").all()
+    assert bad.sum() <= 3
+    chunks = pd.concat(pd.read_parquet(p) for p in (out / "chunks").glob("chunk-*.parquet"))
+    assert sorted(chunks["run_id"]) == sorted(df.loc[~bad, "run_id"])  # the rest saved, once
+    # the lost run is not a result: the next call retries it
+    monkeypatch.delenv(sweep.ENV_CRASH)
+    args.workers = None
+    assert sweep.command(args) == 0
+    ref = sweep.run_experiment(smoke, ci=True, out=tmp_path / "ref", progress=False)
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "runs.parquet"),
+                                  pd.read_parquet(ref / "runs.parquet"))
