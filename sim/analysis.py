@@ -386,8 +386,10 @@ def compare_points(res: Results, reference: int, outcome: str = SPEED, n_boot: i
     dlo, dhi = _quantiles(boot_d, level)
     sign = better_sign(outcome)
     score = np.where(np.isnan(boot_y), -np.inf, sign * boot_y)
-    winners = np.argmax(score, axis=1)
-    p_best = np.bincount(winners, minlength=len(ids)) / n_boot
+    # exact ties are real here (e.g. orders whose runs are identical until after the target is
+    # reached): a resample's win is shared among its tied best points
+    won = score >= score.max(axis=1, keepdims=True)
+    p_best = (won / won.sum(axis=1, keepdims=True)).sum(axis=0) / n_boot
     out = pd.DataFrame({"value": _nanmean(y, 1), "lo": lo, "hi": hi, "diff": _nanmean(d, 1),
                         "diff_lo": dlo, "diff_hi": dhi, "p_best": p_best,
                         "n_pairs": np.isfinite(d).sum(axis=1)},

@@ -319,22 +319,32 @@ def _orders(res, outcome, n_boot, seed, fg) -> Report:
     top = table.iloc[0]
     n = len(table)
     better, worse = int(table["better"].sum()), int(table["worse"].sum())
-    if top[an.ORDER_COLUMN] == an.PACT_ORDER:
-        second = table.iloc[1]
-        head = (f"{ref_label} is the fastest of the {n} orders "
-                f"({_value(outcome, pact.value, pact.lo, pact.hi, False)}); "
-                f"the runner-up {second.label} differs by {second['diff']:+.1f} "
-                f"({_ci(second.diff_lo, second.diff_hi)}), and {worse} orders are significantly slower.")
+    tied = table[np.isclose(table["value"], top.value) & np.isclose(table["diff"], top["diff"])]
+    if an.PACT_ORDER in set(tied[an.ORDER_COLUMN]):
+        others = [lb for lb in tied["label"] if lb != ref_label]
+        rest = table.drop(tied.index)
+        head = (f"{ref_label} is the fastest of the {n} orders"
+                + (f" (tied with {' and '.join(others)})" if others else "")
+                + f" ({_oname(outcome)} {_value(outcome, pact.value, pact.lo, pact.hi, False)})")
+        if len(rest):
+            second = rest.iloc[0]
+            head += (f"; the next, {second.label}, differs by {second['diff']:+.1f} "
+                     f"({_ci(second.diff_lo, second.diff_hi)}), and "
+                     f"{_plural(worse, 'order is', 'orders are')} significantly slower.")
+        else:
+            head += "."
     else:
         sig = "a significant difference" if top.better else "not a significant difference"
+        fastest = (f"The fastest orders, {' and '.join(tied['label'])} (tied), are " if len(tied) > 1
+                   else f"The fastest order, {top.label}, is ")
         head = (f"{ref_label} ranks {int(pact['rank'])} of {n} ({_oname(outcome)} "
-                f"{_value(outcome, pact.value, pact.lo, pact.hi, False)}). "
-                f"The fastest order, {top.label}, is "
+                f"{_value(outcome, pact.value, pact.lo, pact.hi, False)}). {fastest}"
                 f"{_n(abs(top['diff']))} weeks faster (paired difference {top['diff']:+.1f}, "
                 f"{_ci(top.diff_lo, top.diff_hi)}: {sig}); {_plural(better, 'order is', 'orders are')} "
                 f"significantly faster than {ref_label} and {worse} significantly slower.")
     findings = [f"{ref_label} is the best order in {pact.p_best:.0%} of bootstrap resamples; "
-                f"{top.label} in {top.p_best:.0%}."]
+                f"{top.label} in {top.p_best:.0%} (a resample's win is shared among tied orders)."]
+    findings += _identical_orders(res, outcome, table)
     first = table.assign(first=table[an.ORDER_COLUMN].str.split(">").str[0]).groupby("first")["value"].mean()
     findings.append(f"Mean {_oname(outcome)} by the lever switched on first: "
                     + ", ".join(f"{k} {_n(v)}" for k, v in first.sort_values().items()) + ".")
@@ -344,6 +354,22 @@ def _orders(res, outcome, n_boot, seed, fg) -> Report:
                                      title_text=f"Paired difference to {ref_label} (95% intervals; green "
                                                 "faster, red slower)"))]
     return Report(res, head, findings, figs)
+
+
+def _identical_orders(res: an.Results, outcome: str, table: pd.DataFrame) -> list[str]:
+    """Orders with the same outcome in every replicate, and from which position they differ."""
+    y = pd.DataFrame(an.outcome_matrix(res, outcome), index=res.point_ids)
+    labels = table["label"]
+    out = []
+    for _, group in y.groupby(list(y.columns), dropna=False):
+        if len(group) < 2:
+            continue
+        orders = [str(res.points.loc[p, an.ORDER_COLUMN]).split(">") for p in group.index]
+        same = next(i for i in range(len(LEVERS)) if len({tuple(o[:i + 1]) for o in orders}) > 1)
+        out.append(f"{' and '.join(labels[p] for p in group.index)} give the same {_oname(outcome)} in "
+                   f"every replicate: they differ only from the lever switched on in position "
+                   f"{same + 1}, which came too late to matter.")
+    return out
 
 
 def _sobol(res, outcome, summary, factors, fg) -> Report:

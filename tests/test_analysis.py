@@ -195,3 +195,15 @@ def test_baseline_point_and_labels(planted):
     b = an.baseline_point(planted)
     assert planted.points.loc[b].tolist() == [0.5] * 4
     assert an.point_labels(planted).loc[b] == "process 0.5, advocates 0.5, culture 0.5, technology 0.5"
+
+
+def test_exact_ties_share_p_best():
+    # two points identical in every replicate (as orders that differ only after the target is reached)
+    vals = {0: 10.0, 1: 10.0, 2: 30.0}
+    res = an.Results.from_frame(runs_frame([{"levers.process": float(p)} for p in vals], 8,
+                                           lambda f, r, rng: vals[int(f["levers.process"])] + r,
+                                           outcome="innovation_speed"))
+    table = an.compare_points(res, 0, n_boot=400)
+    assert table.loc[0, "p_best"] == pytest.approx(0.5) and table.loc[1, "p_best"] == pytest.approx(0.5)
+    assert table.loc[2, "p_best"] == 0 and table.loc[[0, 1], "rank"].tolist() == [1, 1]
+    assert table.loc[1, "covers_zero"] and table.loc[2, "worse"]

@@ -217,3 +217,19 @@ def test_report_on_a_real_ci_sweep(tmp_path):
     assert headline.startswith("Technology alone do") and "95% CI" in headline
     assert "tech_without_culture (ci size)" in rest and res.manifest["experiment_hash"] in rest
     assert not URL.search(rest), URL.search(rest)
+
+
+def test_orders_tied_in_every_replicate_are_reported_as_ties():
+    rows = []
+    for p, order in enumerate(itertools.permutations(LEVERS)):
+        for r in range(6):  # time depends only on the first two levers: pairs of orders tie exactly
+            t = 20 + 4 * LEVERS.index(order[0]) + LEVERS.index(order[1]) + r
+            rows.append({"run_id": f"{p}-{r}", "point": p, "replicate": r, "seed": r,
+                         an.ORDER_COLUMN: ">".join(order), "innovation_speed": t,
+                         "innovation_censored": False, "error": None})
+    rep = report.analyse(an.Results.from_frame(pd.DataFrame(rows)), n_boot=200)
+    assert rep.headline.startswith("P→A→C→T is the fastest of the 24 orders (tied with P→A→T→C) (time to "
+                                   "target 23.5 weeks")  # 20 + 0 + 1 + mean replicate offset 2.5
+    assert "the next, P→C→A→T, differs by +1.0" in rep.headline
+    ties = [f for f in rep.findings if "in every replicate" in f]
+    assert len(ties) == 12 and all("position 3" in f for f in ties)
