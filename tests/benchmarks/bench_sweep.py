@@ -72,11 +72,13 @@ def main() -> None:
         print(f"  {label:<44} {seconds:7.1f} s {n / seconds:7.2f} runs/s "
               f"{work / seconds / 1e6:7.2f} M employee-steps/s", flush=True)
 
-    t = time.perf_counter()
-    outs = []
+    t, cpu = time.perf_counter(), time.process_time()
     for r in plan.runs:
-        outs.append(sim.simulate(plan.configs[r.point], seed=r.seed).outcomes)
+        sim.simulate(plan.configs[r.point], seed=r.seed)
     record("plain loop of sim.simulate (1 process)", time.perf_counter() - t, None)
+    # CPU time is steadier than wall time on a shared machine: the floor for any executor
+    cpu_per_run = (time.process_time() - cpu) / n
+    print(f"  CPU time per run (plain loop): {cpu_per_run * 1e3:.1f} ms")
 
     def timed_sweep(label: str, **kw) -> None:
         t = time.perf_counter()
@@ -94,6 +96,8 @@ def main() -> None:
     best = min(rows[1:], key=lambda row: row[1])
     print(f"extrapolated (not measured): full pact_budget, {FULL_RUNS} runs at "
           f"{best[2]:.2f} runs/s ({best[0]}) = {FULL_RUNS / best[2] / 60:.1f} min")
+    print(f"extrapolated (not measured) from CPU time, 2 idle cores: {FULL_RUNS} x "
+          f"{cpu_per_run * 1e3:.1f} ms / 2 = {FULL_RUNS * cpu_per_run / 2 / 60:.1f} min (+ start-up)")
 
 
 if __name__ == "__main__":
