@@ -49,6 +49,8 @@ class Report:
     findings: list[str] = field(default_factory=list)
     figures: list[Figure] = field(default_factory=list)
     top: pd.DataFrame | None = None
+    effects_all: pd.DataFrame | None = None  # main effects on every outcome (grid designs)
+    outcome: str = an.SPEED
 
 
 # --------------------------------------------------------------------------------------------------
@@ -185,6 +187,7 @@ def analyse(res: an.Results, n_boot: int = an.N_BOOT, seed: int = 0) -> Report:
     report.findings = report.findings + facts
     top_cols = ["label", "value", "lo", "hi", "n"] + (["reached"] if "reached" in summary else [])
     report.top = summary.loc[order[:10], top_cols]
+    report.outcome = outcome
     return report
 
 
@@ -276,7 +279,10 @@ def _grid(res, outcome, summary, factors, best, base, n_boot, seed, fg) -> Repor
         best_sentence += (f", against {_n(summary.loc[base, 'value'])}{unit} at the mid-level baseline "
                           f"(paired difference {d['diff']:+.1f}, {_ci(d.diff_lo, d.diff_hi)})")
     (findings if two else sentences).append(best_sentence + ".")
-    return Report(res, " ".join(s for s in sentences if s), findings, figs)
+    every = [o for o in res.outcomes if o != an.CENSORED and res.runs[o].notna().any()]
+    table = pd.concat([effects[o] if o in effects else an.main_effects(res, o, factors, n_boot, seed)
+                       for o in every], keys=every, names=["outcome", None]).reset_index(level=0)
+    return Report(res, " ".join(s for s in sentences if s), findings, figs, effects_all=table)
 
 
 def _simplex(res, outcome, n_boot, seed, fg) -> Report:
@@ -419,11 +425,37 @@ def _e(x) -> str:
     return html.escape(str(x), quote=True)
 
 
+def _effects_table(report: Report) -> str:
+    """Every outcome x every lever: effect of raising it from lowest to highest level, with its CI."""
+    t = report.effects_all
+    if t is None or t.empty:
+        return ""
+    from sim.figures import title
+
+    factors = list(dict.fromkeys(t["factor"]))
+    head = "<tr><th>outcome</th>" + "".join(f"<th>{_e(an.short_name(f))}</th>" for f in factors) + "</tr>"
+    rows = []
+    for o, g in t.groupby("outcome", sort=False):
+        g = g.set_index("factor")
+        cells = []
+        for f in factors:
+            r = g.loc[f]
+            text = f"{r.effect:+.3g} [{r.lo:.3g}, {r.hi:.3g}]"
+            cells.append(f"<td>{'<b>' + _e(text) + '</b>' if r.significant else _e(text)}</td>")
+        rows.append(f"<tr><td>{_e(title(o))}</td>{''.join(cells)}</tr>")
+    return ("<h2 id='effects-table'>Effects on every outcome</h2><p class='caption'>Highest minus lowest "
+            "level of each lever with its 95% interval; bold where the interval excludes 0.</p>"
+            f"<table>{head}{''.join(rows)}</table>")
+
+
 def _top_table(report: Report) -> str:
     if report.top is None or report.top.empty:
         return ""
     t = report.top
-    head = "<tr><th>#</th><th>design point</th><th>mean</th><th>95% CI</th><th>runs</th>" + (
+    from sim.figures import title
+
+    head = (f"<tr><th>#</th><th>design point</th><th>{_e(title(report.outcome))}</th><th>95% CI</th>"
+            "<th>runs</th>") + (
         "<th>reached target</th>" if "reached" in t else "") + "</tr>"
     rows = []
     for i, (p, r) in enumerate(t.iterrows(), start=1):
@@ -477,7 +509,8 @@ def render_html(report: Report) -> str:
         + (f"<p>{_e(desc)}</p>" if desc else "")
         + f"<p class='headline' id='headline'>{_e(report.headline)}</p>"
         f"<ul id='findings'>{findings}</ul>"
-        + "".join(parts) + _top_table(report) + _manifest_html(res) + "</body></html>\n")
+        + "".join(parts) + _effects_table(report) + _top_table(report) + _manifest_html(res)
+        + "</body></html>\n")
 
 
 def build_report(results_dir: str | Path, *, png: bool = False, n_boot: int = an.N_BOOT,

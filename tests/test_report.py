@@ -122,6 +122,7 @@ def test_report_builds_with_expected_figures(tmp_path, kind):
     for fig in EXPECTED[kind]:
         assert f"id='fig-{fig}'" in text and f'id="plot-{fig}"' in text, fig
     assert text.count("class='figure'") == len(EXPECTED[kind])
+    assert ("id='effects-table'" in text) == (kind in ("grid", "tech"))
     rest = _outside_plotlyjs(text)
     assert not URL.search(rest), URL.search(rest)
     assert "<script src" not in rest.lower() and "<link" not in rest.lower()
@@ -168,11 +169,19 @@ def test_cli_report_missing_folder_exits_2(tmp_path):
 
 
 @pytest.mark.browser
-def test_report_renders_offline_in_chromium_and_pngs(tmp_path):
+def test_cli_report_renders_offline_in_chromium_with_pngs(tmp_path):
     from playwright.sync_api import sync_playwright
 
+    from sim.cli import main
+
     folder = synthetic_results(tmp_path / "g", "grid", n_rep=2)
-    out = report.build_report(folder, n_boot=100)
+    assert main(["report", str(folder)]) == 0  # the command: HTML, then PNGs of every figure
+    out = folder / "report.html"
+    pngs = sorted((folder / "figures").glob("*.png"))
+    assert [p.stem for p in pngs] == sorted(EXPECTED["grid"])
+    for png in pngs:
+        data = png.read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
     errors, requests = [], []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=report.CHROMIUM, args=report.CHROMIUM_ARGS)
@@ -195,10 +204,6 @@ def test_report_renders_offline_in_chromium_and_pngs(tmp_path):
             browser.close()
     assert errors == [] and requests == []
     assert n_plots == len(EXPECTED["grid"])
-    pngs = report.write_pngs({"effects": report.analyse(an.load_results(folder), n_boot=50).figures[0].fig},
-                             tmp_path / "png")
-    data = pngs[0].read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
 
 
 def test_report_on_a_real_ci_sweep(tmp_path):
