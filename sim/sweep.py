@@ -473,14 +473,13 @@ def _crash_hook(index: int) -> None:
     target, _, marker = spec.partition(":")
     if int(target) != index:
         return
-    if not marker:
-        os._exit(70)
-    try:
-        fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-    except FileExistsError:
-        return
-    os.close(fd)
-    os._exit(70)  # noqa: SLF001 - the point: die like a killed worker, no clean-up
+    if marker:
+        try:
+            fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            return
+        os.close(fd)
+    os._exit(70)  # die like a killed worker: no clean-up, no exception to catch
 
 
 def _outcome_frame(records: list[dict], outcomes: tuple[str, ...]):
@@ -594,17 +593,13 @@ def _run_local(batches: list[list[Item]], plan: Plan, sink: _Sink) -> None:
                                         on_run=lambda: sink.progress.advance(1)), advance=False)
 
 
-def _warm_worker() -> float:
-    return warm()
-
-
 def _run_dask(client, batches: list[list[Item]], plan: Plan, sink: _Sink) -> None:
     """Submit batches; a batch whose workers keep dying (KilledWorker) is split into single runs,
     and a single run that keeps killing its workers is recorded as lost (retried on resume)."""
     from distributed import as_completed
 
     try:  # load the Numba cache on every worker, and find out early if they cannot run pactsim
-        client.run(_warm_worker)
+        client.run(warm)
     except Exception as e:  # noqa: BLE001 - whatever it is, it is the workers' environment
         raise ConfigError(f"the Dask workers cannot run pactsim ({type(e).__name__}: {e}); install "
                           "the same pactsim in the workers' environment") from None
@@ -700,11 +695,18 @@ def _done_ids(out: Path) -> set[str]:
     remove_partial(chunks)
     if not chunks.is_dir():
         return set()
+    ids: set[str] = set()
+    for chunk in sorted(chunks.glob("chunk-*.parquet")):
+        try:
+            found = read_parquets([chunk], columns=["run_id"])
+        except Exception:  # noqa: BLE001 - e.g. truncated by a power cut despite fsync: redo its runs
+            chunk.unlink()
+            continue
+        ids.update([] if found is None else found["run_id"])
     for ts in chunks.glob("ts-*.parquet"):
         if not (chunks / ts.name.replace("ts-", "chunk-", 1)).exists():
             ts.unlink()
-    ids = read_parquets(sorted(chunks.glob("chunk-*.parquet")), columns=["run_id"])
-    return set() if ids is None else set(ids["run_id"])
+    return ids
 
 
 def _shown_path(path: Path) -> str:
@@ -827,6 +829,13 @@ def _sweep(plan: Plan, out: Path, fresh: bool, executor: _Executor, progress: bo
 
     console = Console(quiet=not progress)
     if fresh:
+        try:
+            previous = _read_manifest(out)
+        except ConfigError:  # unreadable: clearing it is what its message asks for
+            previous = None
+        if previous is not None and previous.get("kind") != "sweep":
+            raise ConfigError(f"{out}: holds other results (manifest kind {previous.get('kind')!r}), "
+                              "not a sweep's; --fresh only clears sweep folders: use --out elsewhere")
         _clear(out)
     old = _check_folder(out, plan)
     started = now_iso()

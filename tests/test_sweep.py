@@ -87,6 +87,23 @@ def test_results_do_not_depend_on_chunking_and_resume_skips_finished_runs(smoke,
     run(smoke, b)
     manifest = json.loads((b / "manifest.json").read_text())
     assert manifest["sessions"][-1]["runs_executed"] == 0
+    # a damaged chunk (not something a kill can leave, but disks fail) is dropped and redone
+    (b / "chunks" / "chunk-00000005.parquet").write_bytes(b"PAR1 garbage")
+    run(smoke, b)
+    manifest = json.loads((b / "manifest.json").read_text())
+    assert manifest["sessions"][-1]["runs_executed"] == 1
+    assert frame_digest(pd.read_parquet(b / "runs.parquet")) == frame_digest(ra)
+
+
+def test_fresh_refuses_a_folder_that_is_not_a_sweeps(smoke, tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "manifest.json").write_text('{"kind": "run"}')
+    with pytest.raises(ConfigError, match="not a sweep"):
+        run(smoke, out, fresh=True)
+    with pytest.raises(ConfigError, match="holds other results"):
+        run(smoke, out)
+    assert (out / "manifest.json").read_text() == '{"kind": "run"}'
 
 
 def test_a_failing_run_is_recorded_and_the_sweep_goes_on(smoke, tmp_path, monkeypatch):
