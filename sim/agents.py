@@ -41,11 +41,13 @@ from sim.rules.culture import (
     socialize,
     submits,
 )
-from sim.rules.market import customer_adopts
+from sim.rules.market import customer_adopts, wom_weight
 from sim.rules.search import (
     KNOWN_SLOT,
     NEWCOMER_KNOWN_SLOT,
     NEWCOMER_SLOT,
+    better_source,
+    origin_after_search,
     random_known,
     random_solution,
     search,
@@ -186,14 +188,14 @@ class Employee(mesa.Agent):
         solution, fit, origin = self.solution, self.fitness, self.origin
         hero = self.is_hero
         if works(model.const.velocity, key, self.index):
-            best = None
+            best = None  # the best visible source so far (R3v)
             for other, kind, eu in self.colleagues:
-                if other.shared and (best is None or other.fitness > best.fitness) \
+                if other.shared and better_source(other.fitness, best is not None, source_fitness(best)) \
                         and self.tie_is_active(other, kind, eu):
                     best = other
             if feed is not None and feed is not self and sees_feed(self.platform, m.p_feed, key_feed,
                                                                     self.index):
-                if best is None or feed.fitness > best.fitness:
+                if better_source(feed.fitness, best is not None, source_fitness(best)):
                     best = feed
             best_sol = self.solution if best is None else best.solution
             best_fit = -1.0 if best is None else best.fitness
@@ -201,10 +203,8 @@ class Employee(mesa.Agent):
                                            self.empowered, model.const.n_flip_hero, m.copy_error,
                                            m.p_accept_worse, land.dep, land.table, land.max_score,
                                            land.exponent, key, self.index)
-            if copied:
-                origin = best.origin
-            elif solution != self.solution:
-                origin = self.unit
+            origin = origin_after_search(self.origin, self.origin if best is None else best.origin,
+                                         self.unit, copied, solution != self.solution)
         shared = shares_next(hero, m.p_share, model.const.rel_share_hero, key_share, self.index)
         self.pending = (solution, fit, origin, shared)
 
@@ -266,6 +266,11 @@ class Employee(mesa.Agent):
             self.origin = self.unit
 
 
+def source_fitness(employee: Employee | None) -> float:
+    """Fitness of a source, or 0.0 when there is none (then unused: see better_source)."""
+    return 0.0 if employee is None else employee.fitness
+
+
 class _Role(type):
     """Metaclass of role types: ``isinstance(agent, Role)`` asks whether the agent holds the role."""
 
@@ -311,7 +316,7 @@ class Customer(mesa.Agent):
         w_adopted = 0.0
         w_total = 0.0
         for peer in self.peers:
-            w = c.rel_influencer if peer.influencer else 1.0
+            w = wom_weight(peer.influencer, c.rel_influencer)
             w_total += w
             if peer.adopted:
                 w_adopted += w

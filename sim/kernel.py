@@ -36,12 +36,14 @@ from sim.rules.culture import (
     socialize,
     submits,
 )
-from sim.rules.market import customer_adopts, reality_flips, turbulence_row
+from sim.rules.market import customer_adopts, reality_flips, turbulence_row, wom_weight
 from sim.rules.process import absorb, act, code_learn, gate_passes, reviews_allowed, withdrawn
 from sim.rules.search import (
     KNOWN_SLOT,
     NEWCOMER_KNOWN_SLOT,
     NEWCOMER_SLOT,
+    better_source,
+    origin_after_search,
     random_known,
     random_solution,
     search,
@@ -189,7 +191,7 @@ def run_kernel(unit, empowered0, resourceful0, influencer, threshold, platform0,
         # --- Phase 3: search (R3) and sharing (R3s) ---
         feed = -1  # the best solution shared by an active user; lowest index wins ties
         for i in range(n_emp):
-            if shared[i] and plat[i] == ACTIVE and (feed < 0 or fit[i] > fit[feed]):
+            if shared[i] and plat[i] == ACTIVE and better_source(fit[i], feed >= 0, fit[feed]):
                 feed = i
         key = step_key(seed, S_SEARCH, t)
         kfeed = step_key(seed, S_FEED, t)
@@ -206,11 +208,11 @@ def run_kernel(unit, empowered0, resourceful0, influencer, threshold, platform0,
                     if kd >= EMP_CUST:
                         break
                     j = nbr[e]
-                    if shared[j] and (best < 0 or fit[j] > fit[best]) and tie_active(
+                    if shared[j] and better_source(fit[j], best >= 0, fit[best]) and tie_active(
                             kd, eu[e], plat[i], plat[j], adv_rank[i], adv_rank[j], n_adv, ties):
                         best = j
                 if feed >= 0 and feed != i and sees_feed(plat[i], m[Mech.P_FEED], kfeed, i):
-                    if best < 0 or fit[feed] > fit[best]:
+                    if better_source(fit[feed], best >= 0, fit[best]):
                         best = feed
                 bsol = sol[i] if best < 0 else sol[best]
                 bfit = -1.0 if best < 0 else fit[best]
@@ -220,10 +222,8 @@ def run_kernel(unit, empowered0, resourceful0, influencer, threshold, platform0,
                 sol_new[i] = s2
                 fit_new[i] = f2
                 known[i] |= s2 ^ sol[i]  # bits search changes become decided
-                if copied:
-                    origin_new[i] = origin[best]
-                elif s2 != sol[i]:
-                    origin_new[i] = unit[i]
+                origin_new[i] = origin_after_search(origin[i], origin[best], unit[i], copied,
+                                                    s2 != sol[i])
             shared_new[i] = shares_next(hero, m[Mech.P_SHARE], rel_share_hero, kshare, i)
         sol, sol_new = sol_new, sol
         fit, fit_new = fit_new, fit
@@ -371,7 +371,7 @@ def run_kernel(unit, empowered0, resourceful0, influencer, threshold, platform0,
                 if kind[e] != CUST_CUST:
                     continue
                 j = nbr[e] - n_emp
-                w = rel_inf if influencer[j] else 1.0
+                w = wom_weight(influencer[j], rel_inf)
                 wt += w
                 if cust[j]:
                     wa += w

@@ -22,7 +22,7 @@ from types import SimpleNamespace
 import mesa
 import numpy as np
 
-from sim.agents import Customer, Employee, Idea
+from sim.agents import Customer, Employee, Idea, source_fitness
 from sim.config import Scenario, load_scenario
 from sim.landscape import expected_fitness, fitness, flip_row, global_max_score, redraw_row
 from sim.metrics import Series, Tally, outcomes
@@ -32,7 +32,7 @@ from sim.rng import Stream, key_for
 from sim.rules.advocates import idea_priority, stage_duration
 from sim.rules.market import reality_flips, turbulence_row
 from sim.rules.process import absorb, act, code_learn, gate_passes, reviews_allowed, withdrawn
-from sim.rules.search import random_solution
+from sim.rules.search import better_source, random_solution
 from sim.rules.technology import ACTIVE, LAPSED
 from sim.world import World, build_world
 
@@ -213,7 +213,8 @@ class InnovationModel(mesa.Model):
         """R3f: the best solution shared by an active user (the first such employee wins ties)."""
         best = None
         for e in self.employees:
-            if e.shared and e.platform == ACTIVE and (best is None or e.fitness > best.fitness):
+            if e.shared and e.platform == ACTIVE and better_source(e.fitness, best is not None,
+                                                                   source_fitness(best)):
                 best = e
         return best
 

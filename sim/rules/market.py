@@ -1,4 +1,4 @@
-"""Rules of the market no lever moves directly: customer adoption (R7a), turbulence (R7b)."""
+"""Rules of the market no lever moves directly: customer adoption (R7a, R7w), turbulence (R7b)."""
 
 from numba import njit
 
@@ -11,6 +11,12 @@ def customer_adopts(p_value, rel_value, gain, q_wom, share, key, agent):
     p_value + rel_value * gain + q_wom * share (Bass 1969), gain = deployed fitness gain >= 0."""
     p = p_value + rel_value * max(gain, 0.0) + q_wom * share
     return uniform(key, agent, 0) < p
+
+
+@njit(cache=True)
+def wom_weight(is_influencer, rel_influencer):
+    """R7w: weight of a contact in a customer's word of mouth (mass influencers count more)."""
+    return rel_influencer if is_influencer else 1.0
 
 
 @njit(cache=True)

@@ -68,6 +68,25 @@ def explore_mask(nk_n, n_flip, key, agent):
 
 
 @njit(cache=True)
+def better_source(fit_source, have_best, fit_best):
+    """R3v: does a visible solution replace the best one seen so far? Only when strictly better,
+    so the first of equals wins (colleagues in CSR order, then the feed; the feed itself: the
+    lowest node id)."""
+    return not have_best or fit_source > fit_best
+
+
+@njit(cache=True)
+def origin_after_search(origin, source_origin, own_unit, copied, changed):
+    """R3o: the unit a solution came from after a search: the source's after a copy, one's own
+    unit after an own change, else unchanged."""
+    if copied:
+        return source_origin
+    if changed:
+        return own_unit
+    return origin
+
+
+@njit(cache=True)
 def search(sol, fit, best_sol, best_fit, is_hero, empowered, n_flip_hero, copy_error,
            p_accept_worse, dep, table, max_score, exponent, key, agent):
     """R3: one search step of a working employee. Returns (solution, fitness, copied).
