@@ -32,6 +32,8 @@ VARIANTS = {
                "levers.budget.technology=0.2"],
     "schedule": ["levers.mode=schedule", "levers.schedule.starts=[0, 5, 12, 20]",
                  'levers.schedule.order=["technology", "culture", "advocates", "process"]'],
+    # whole-step stage durations (1, 3, 2) and high capacity: boundary cases of every gate
+    "process_full": ["levers.process=1.0", "levers.culture=1.0", "levers.advocates=0.0"],
     "turnover": ["behaviour.p_turnover=0.05", "behaviour.p_socialize=0.2", "levers.culture=1.0",
                  "advocates.sponsor_speed=[0.5, 0.9]"],
     # March's mechanics on the PACT model: undecided beliefs, March socialization, a blank code,
@@ -90,6 +92,8 @@ def test_rule_set_variants_are_identical_in_both_backends(name):
     if name == "turbulence":
         assert sum(t["turbulence"].sum() for t in ts) > 0
     if name == "march_code":
+        assert sum(t["launches"].sum() for t in ts) > 0
+    if name == "process_full":
         assert sum(t["launches"].sum() for t in ts) > 0
     if name == "seed_users":
         assert all(t["platform_users"].iloc[0] > 0 for t in ts)
