@@ -859,11 +859,13 @@ def _sweep(plan: Plan, out: Path, fresh: bool, executor: _Executor, progress: bo
         with sink.progress:
             if todo:
                 warm()
+                # the first run, timed here, sizes the batches (and is kept: a chunk of one)
                 t = time.perf_counter()
-                execute_batch([todo[0]], plan.outcomes, False)  # timed: sizes the batches
+                sink.batch(todo[:1], execute_batch(todo[:1], plan.outcomes, plan.timeseries))
                 per_run = time.perf_counter() - t
-                size = _batch_size(per_run, len(todo), executor.workers)
-                batches = [todo[i:i + size] for i in range(0, len(todo), size)]
+                rest = todo[1:]
+                size = _batch_size(per_run, len(rest), executor.workers)
+                batches = [rest[i:i + size] for i in range(0, len(rest), size)]
                 if executor.local:
                     _run_local(batches, plan, sink)
                 else:
