@@ -20,11 +20,17 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from sim.config import ROOT, ConfigError, Scenario, load_scenario, validate
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from sim.model import InnovationModel
+    from sim.world import World
 
 APP = Path(__file__).with_name("viz_app.py")
 SCENARIO_ENV = "PACTSIM_VIEW_SCENARIO"
@@ -40,7 +46,7 @@ GROUP_NAMES = ("HERO", "locked-down", "rogue", "disenfranchised")
 
 
 # --- sliders from the schema ---
-def field_info(path: str):
+def field_info(path: str) -> Any:
     """The pydantic FieldInfo of a dotted path such as ``levers.process``."""
     node: Any = Scenario
     info = None
@@ -50,7 +56,7 @@ def field_info(path: str):
     return info
 
 
-def bounds(info) -> tuple[float, float]:
+def bounds(info: Any) -> tuple[float, float]:
     """(low, high) of a field from its ge/gt/le/lt constraints; both must exist."""
     lo = hi = None
     for m in info.metadata:
@@ -132,7 +138,7 @@ def _model_class():
 _VIEW_MODEL = None
 
 
-def view_model_class():
+def view_model_class() -> type[InnovationModel]:
     global _VIEW_MODEL
     if _VIEW_MODEL is None:
         _VIEW_MODEL = _model_class()
@@ -151,7 +157,7 @@ def graph_digest(indptr: np.ndarray, nbr: np.ndarray, n_emp: int) -> str:
     return h.hexdigest()
 
 
-def layout(world) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def layout(world: World) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Employee positions (n_emp, 2), unit centres (n_units, 2), and line segments of intra-unit
     and cross-unit colleague ties; computed once per graph and cached.
 
@@ -185,7 +191,7 @@ def layout(world) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     return _LAYOUTS[key]
 
 
-def steps_done(model) -> int:
+def steps_done(model: InnovationModel) -> int:
     """Steps the model has run (it may stop before its horizon, e.g. at March's equilibrium)."""
     from sim.metrics import Tally
 
@@ -195,7 +201,7 @@ def steps_done(model) -> int:
 NET_PX = 560  # side of the network picture, pixels
 
 
-def _background(world) -> tuple:
+def _background(world: World) -> tuple:
     """The static part of the network picture (ties, unit labels, legend) as a PIL image, and the
     employees' pixel positions; drawn once per graph with matplotlib and cached."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -234,7 +240,7 @@ def _background(world) -> tuple:
     return _LAYOUTS[key]
 
 
-def network_png(model) -> bytes:
+def network_png(model: InnovationModel) -> bytes:
     """PNG of the employees on the social graph at the model's current step: fill colour = HERO
     Index group, black ring = active platform user, diamond = advocate. Only the agents are drawn
     per step (a few milliseconds at 1,000 employees); ties come from the cached background."""
@@ -261,7 +267,7 @@ def network_png(model) -> bytes:
     return buf.getvalue()
 
 
-def charts_figure(model):
+def charts_figure(model: InnovationModel) -> Figure:
     """Live plots of the series so far (a matplotlib Figure with three panels)."""
     from matplotlib.figure import Figure
 
@@ -294,7 +300,7 @@ def charts_figure(model):
     return fig
 
 
-def outcome_rows(model) -> list[tuple[str, str]]:
+def outcome_rows(model: InnovationModel) -> list[tuple[str, str]]:
     """The outcome figures so far as (name, text) rows."""
     done = steps_done(model)
     lv = model.config.levers
