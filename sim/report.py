@@ -290,20 +290,28 @@ def _simplex(res, outcome, n_boot, seed, fg) -> Report:
     b = table.loc[best]
     ties = int(table["covers_zero"].sum()) - 1
     n = len(table)
-    flat = "flat" if ties >= max(3, 0.1 * n) else "fairly sharp"
     shares = ", ".join(f"{lv} {b[c]:.0%}" for lv, c in zip(LEVERS, an.BUDGET_COLUMNS, strict=True))
+    near = table[table["covers_zero"]]
+    if ties:  # how flat the optimum is: the spread of the mixes that cannot be told from the best
+        lo, hi = near[list(an.BUDGET_COLUMNS)].min(), near[list(an.BUDGET_COLUMNS)].max()
+        span = ", ".join(f"{lv} {lo[c]:.0%}" + (f"–{hi[c]:.0%}" if hi[c] > lo[c] else "")
+                         for lv, c in zip(LEVERS, an.BUDGET_COLUMNS, strict=True))
+        tail = f"; together with the best they span {span}."
+    else:
+        tail = ": the optimum is sharp."
     head = (f"The best budget mix is {shares} "
             f"({_oname(outcome)} {_value(outcome, b.value, b.lo, b.hi, False)}); "
-            f"{ties} of the other {n - 1} mixes {'is' if ties == 1 else 'are'} statistically "
-            "indistinguishable from it (paired 95% CI "
-            f"of the difference covers 0), so the optimum is {flat}.")
+            f"{ties} of the other {n - 1} mixes ({ties / max(1, n - 1):.0%}) {'is' if ties == 1 else 'are'} "
+            f"statistically indistinguishable from it (paired 95% CI of the difference covers 0){tail}")
     findings = [f"The best mix is the best in {b.p_best:.0%} of bootstrap resamples. Picking the best and "
                 "testing against it on the same data favours the best (winner's curse), and intervals are "
                 "not adjusted for the number of comparisons."]
     base = an.baseline_point(res)
     if base is not None and base != best:
         e = table.loc[base]
-        findings.append(f"The most even split ({e.label}) gets {_value(outcome, e.value, e.lo, e.hi)}; "
+        even = np.allclose(table.loc[base, list(an.BUDGET_COLUMNS)].astype(float), 0.25)
+        findings.append(f"The {'even split' if even else 'mix nearest an even split'} ({e.label}) gets "
+                        f"{_value(outcome, e.value, e.lo, e.hi)}; "
                         f"difference to the best {e['diff']:+.1f} ({_ci(e.diff_lo, e.diff_hi)}).")
     for lever, col in zip(LEVERS, an.BUDGET_COLUMNS, strict=True):
         zero = table[table[col] == 0]
