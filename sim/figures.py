@@ -189,6 +189,7 @@ def simplex_facets(table: pd.DataFrame, outcome: str) -> go.Figure:
     (advocates take the rest); the best mix is starred, mixes indistinguishable from it ringed."""
     p, a, c, t = an.BUDGET_COLUMNS
     tvals = np.sort(table[t].round(6).unique())
+    step = float(np.diff(tvals).min()) if len(tvals) > 1 else 1.0
     cols = min(len(tvals), 6)
     rows = int(np.ceil(len(tvals) / cols))
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=[f"technology {v:g}" for v in tvals],
@@ -197,11 +198,13 @@ def simplex_facets(table: pd.DataFrame, outcome: str) -> go.Figure:
     best = table.iloc[0]
     for k, tv in enumerate(tvals):
         r, cc = k // cols + 1, k % cols + 1
-        sub = table[np.isclose(table[t], tv)]
-        grid = sub.pivot_table(index=c, columns=p, values="value")
-        adv = sub.pivot_table(index=c, columns=p, values=a)
+        sub = table[np.isclose(table[t], tv)].round({p: 6, c: 6})
+        # on the full regular grid of the panel, so a panel with one cell still draws it one step wide
+        axis = np.round(np.arange(0.0, 1.0 - tv + step / 2, step), 6)
+        grid = sub.pivot_table(index=c, columns=p, values="value").reindex(index=axis, columns=axis)
+        adv = sub.pivot_table(index=c, columns=p, values=a).reindex(index=axis, columns=axis)
         fig.add_trace(go.Heatmap(
-            z=grid.to_numpy(), x=grid.columns, y=grid.index, customdata=adv.to_numpy(),
+            z=grid.to_numpy(), x0=0.0, dx=step, y0=0.0, dy=step, customdata=adv.to_numpy(),
             coloraxis="coloraxis",
             hovertemplate="process %{x:.2g}, culture %{y:.2g}, advocates %{customdata:.2g}, "
                           f"technology {tv:.2g}<br>{title(outcome)}: %{{z:.3g}}<extra></extra>"),
