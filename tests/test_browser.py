@@ -47,7 +47,7 @@ def _wait_until_serving(url: str, proc: subprocess.Popen, log, timeout: float = 
 @pytest.fixture
 def server(tmp_path):
     port = _free_port()
-    log = open(tmp_path / "server.log", "w+")  # noqa: SIM115 (closed below)
+    log = open(tmp_path / "server.log", "w+")  # closed in the finally below
     # a session of its own, so the Ctrl-C below reaches the server as a terminal's would
     proc = subprocess.Popen([sys.executable, "-m", "sim", "view", "baseline", "--port", str(port)],
                             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
