@@ -265,8 +265,15 @@ def _effect_frame(rows: list[tuple], est: np.ndarray, boot: np.ndarray, level: f
     lo, hi = _quantiles(boot, level)
     out = pd.DataFrame(rows, columns=columns)
     out["effect"], out["lo"], out["hi"] = est, lo, hi
-    out["significant"] = (out["lo"] > 0) | (out["hi"] < 0)
+    tol = _tolerance(est)
+    out["significant"] = (out["lo"] > tol) | (out["hi"] < -tol)
     return out
+
+
+def _tolerance(values) -> float:
+    """Rounding noise of sums of floats: an exact zero effect may come out as 1e-17."""
+    scale = np.nanmax(np.abs(values)) if np.size(values) and np.isfinite(values).any() else 0.0
+    return 1e-9 * max(1.0, float(scale))
 
 
 def marginal_means(res: Results, outcome: str = SPEED, factors: list[str] | None = None,
@@ -394,7 +401,8 @@ def compare_points(res: Results, reference: int, outcome: str = SPEED, n_boot: i
                         "diff_lo": dlo, "diff_hi": dhi, "p_best": p_best,
                         "n_pairs": np.isfinite(d).sum(axis=1)},
                        index=pd.Index(ids, name="point"))
-    out["covers_zero"] = (out["diff_lo"] <= 0) & (out["diff_hi"] >= 0)
+    tol = _tolerance(out["value"].to_numpy())
+    out["covers_zero"] = (out["diff_lo"] <= tol) & (out["diff_hi"] >= -tol)
     out["better"] = ~out["covers_zero"] & (sign * out["diff"] > 0)
     out["worse"] = ~out["covers_zero"] & (sign * out["diff"] < 0)
     out["rank"] = (sign * -out["value"]).rank(method="min", na_option="bottom").astype(int)

@@ -60,7 +60,12 @@ def _n(x: float) -> str:
     """A number for prose: one decimal from 1 up (and for zero), three significant digits below."""
     if x is None or not np.isfinite(x):
         return "—"
-    return f"{x:.1f}" if abs(x) >= 1 or abs(x) < 0.05 else f"{x:.3g}"
+    return f"{x:.1f}" if abs(x) >= 1 or abs(x) < 1e-12 else f"{x:.3g}"
+
+
+def _sn(x: float) -> str:
+    """Signed: '+1.5', '-0.0312'."""
+    return ("+" if x >= 0 else "-") + _n(abs(x))
 
 
 def _ci(lo: float, hi: float, weeks: bool = False) -> str:
@@ -125,7 +130,8 @@ def analyse(res: an.Results, n_boot: int = an.N_BOOT, seed: int = 0) -> Report:
     if res.runs.empty or not res.outcomes:
         return Report(res, f"No usable runs: all {res.n_runs} runs failed or carry no outcome, "
                            "so there is no answer to report.")
-    outcome = an.SPEED if an.SPEED in res.outcomes else res.outcomes[0]
+    plain = [o for o in res.outcomes if o != an.CENSORED] or res.outcomes
+    outcome = an.SPEED if an.SPEED in res.outcomes else plain[0]
     summary = an.point_summary(res, outcome, n_boot, seed)
     labels = an.point_labels(res)
     summary["label"] = labels
@@ -163,7 +169,8 @@ def analyse(res: an.Results, n_boot: int = an.N_BOOT, seed: int = 0) -> Report:
                 fg.km_curves(res, roles, labels),
                 "Runs that never reach the target are censored at the horizon: the curve stays above "
                 "zero instead of dropping them."))
-        if res.timeseries is not None:
+        ts_cols = set(res.timeseries.columns) if res.timeseries is not None else set()
+        if {"deployed_fitness", "platform_users"} & ts_cols:
             report.figures.append(Figure(
                 "fans", "Deployed fitness and platform adoption over time", fg.fans(res, roles, labels),
                 "Best, worst and baseline design points by " + _oname(outcome) + "."))
@@ -231,8 +238,9 @@ def _grid(res, outcome, summary, factors, best, base, n_boot, seed, fg) -> Repor
                            "The effect of technology at the lowest and highest culture level."))
         lo_c, hi_c = se.iloc[0], se.iloc[-1]
         alone = lo_c.effect * an.better_sign(outcome) > 0 and lo_c.significant
+        goal = "speed up innovation" if outcome == an.SPEED else f"improve the {_oname(outcome)}"
         tech_sentence = (
-            f"Technology alone {'does' if alone else 'does not'} speed up innovation: with culture low "
+            f"Technology alone {'does' if alone else 'does not'} {goal}: with culture low "
             f"({lo_c.by_level:g}), raising technology from {lo_c.low:g} to {lo_c.high:g} "
             f"{_change(outcome, lo_c.effect, lo_c.lo, lo_c.hi)}; with culture high ({hi_c.by_level:g}) it "
             f"{_change(outcome, hi_c.effect, hi_c.lo, hi_c.hi)}.")
@@ -242,7 +250,7 @@ def _grid(res, outcome, summary, factors, best, base, n_boot, seed, fg) -> Repor
             verdict = ("culture changes what technology delivers" if i2.significant
                        else "no evidence that culture changes what technology delivers")
             unit = " weeks" if outcome == an.SPEED else ""
-            tech_tail = (f"The technology × culture interaction is {i2.effect:+.1f}{unit} "
+            tech_tail = (f"The technology × culture interaction is {_sn(i2.effect)}{unit} "
                          f"({_ci(i2.lo, i2.hi)}): {verdict}.")
         else:
             tech_tail = ""
@@ -277,7 +285,7 @@ def _grid(res, outcome, summary, factors, best, base, n_boot, seed, fg) -> Repor
         d = cp.loc[best]
         unit = " weeks" if outcome == an.SPEED else ""
         best_sentence += (f", against {_n(summary.loc[base, 'value'])}{unit} at the mid-level baseline "
-                          f"(paired difference {d['diff']:+.1f}, {_ci(d.diff_lo, d.diff_hi)})")
+                          f"(paired difference {_sn(d['diff'])}, {_ci(d.diff_lo, d.diff_hi)})")
     (findings if two else sentences).append(best_sentence + ".")
     every = [o for o in res.outcomes if o != an.CENSORED and res.runs[o].notna().any()]
     table = pd.concat([effects[o] if o in effects else an.main_effects(res, o, factors, n_boot, seed)
@@ -312,7 +320,7 @@ def _simplex(res, outcome, n_boot, seed, fg) -> Report:
         even = np.allclose(table.loc[base, list(an.BUDGET_COLUMNS)].astype(float), 0.25)
         findings.append(f"The {'even split' if even else 'mix nearest an even split'} ({e.label}) gets "
                         f"{_value(outcome, e.value, e.lo, e.hi)}; "
-                        f"difference to the best {e['diff']:+.1f} ({_ci(e.diff_lo, e.diff_hi)}).")
+                        f"difference to the best {_sn(e['diff'])} ({_ci(e.diff_lo, e.diff_hi)}).")
     for lever, col in zip(LEVERS, an.BUDGET_COLUMNS, strict=True):
         zero = table[table[col] == 0]
         if len(zero) and not zero["covers_zero"].any():
@@ -342,7 +350,7 @@ def _orders(res, outcome, n_boot, seed, fg) -> Report:
                 + f" ({_oname(outcome)} {_value(outcome, pact.value, pact.lo, pact.hi, False)})")
         if len(rest):
             second = rest.iloc[0]
-            head += (f"; the next, {second.label}, differs by {second['diff']:+.1f} "
+            head += (f"; the next, {second.label}, differs by {_sn(second['diff'])} "
                      f"({_ci(second.diff_lo, second.diff_hi)}), and "
                      f"{_plural(worse, 'order is', 'orders are')} significantly slower.")
         else:
@@ -353,7 +361,7 @@ def _orders(res, outcome, n_boot, seed, fg) -> Report:
                    else f"The fastest order, {top.label}, is ")
         head = (f"{ref_label} ranks {int(pact['rank'])} of {n} ({_oname(outcome)} "
                 f"{_value(outcome, pact.value, pact.lo, pact.hi, False)}). {fastest}"
-                f"{_n(abs(top['diff']))} weeks faster (paired difference {top['diff']:+.1f}, "
+                f"{_n(abs(top['diff']))} weeks faster (paired difference {_sn(top['diff'])}, "
                 f"{_ci(top.diff_lo, top.diff_hi)}: {sig}); {_plural(better, 'order is', 'orders are')} "
                 f"significantly faster than {ref_label} and {worse} significantly slower.")
     findings = [f"{ref_label} is the best order in {pact.p_best:.0%} of bootstrap resamples; "
