@@ -200,7 +200,11 @@ def outcome_matrix(res: Results, outcome: str = SPEED) -> np.ndarray:
         raise KeyError(f"outcome {outcome!r} is not in the results")
     values = res.runs[outcome].astype(float)
     if outcome == SPEED:
-        values = values.clip(upper=res.horizon)
+        tau = res.horizon
+        if CENSORED in res.runs.columns and (values[res.runs[CENSORED]] < tau).any():
+            # the mean of min(T, tau) is the Kaplan-Meier area only when censoring is at tau
+            raise ValueError("runs censored before the horizon: use kaplan_meier()/rmst() per point")
+        values = values.clip(upper=tau)
     table = pd.DataFrame({"point": res.runs["point"].astype(int),
                           "replicate": res.runs["replicate"].astype(int), "y": values})
     wide = table.pivot_table(index="point", columns="replicate", values="y", aggfunc="mean")

@@ -207,3 +207,14 @@ def test_exact_ties_share_p_best():
     assert table.loc[0, "p_best"] == pytest.approx(0.5) and table.loc[1, "p_best"] == pytest.approx(0.5)
     assert table.loc[2, "p_best"] == 0 and table.loc[[0, 1], "rank"].tolist() == [1, 1]
     assert table.loc[1, "covers_zero"] and table.loc[2, "worse"]
+
+
+def test_censoring_before_the_horizon_is_refused_not_averaged():
+    rows = [{"run_id": str(r), "point": 0, "replicate": r, "seed": r, "levers.process": 0.5,
+             "innovation_speed": t, "innovation_censored": c, "error": None}
+            for r, (t, c) in enumerate([(10, False), (30, True), (52, True)])]
+    res = an.Results.from_frame(pd.DataFrame(rows), {"steps": 52})
+    with pytest.raises(ValueError, match="censored before the horizon"):
+        an.outcome_matrix(res)
+    # the general Kaplan-Meier area still applies: S = 1 to week 10, then 2/3
+    assert an.rmst([10, 30, 52], [False, True, True], 52) == pytest.approx(10 + 42 * 2 / 3)
