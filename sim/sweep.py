@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args, get_origin
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -41,6 +41,11 @@ from sim.config import (
     validate,
 )
 from sim.metrics import OUTCOME_NAMES, SERIES_NAMES
+
+if TYPE_CHECKING:  # pandas is imported where used: keeps `import sim.sweep` light
+    import argparse
+
+    import pandas as pd
 
 EXPERIMENT_DIR = ROOT / "experiments"
 RESULTS_DIR = ROOT / "results"
@@ -303,7 +308,7 @@ class Plan:
         """Hash of every run id in order: changes with anything that changes what runs."""
         return hashlib.sha256("\n".join(r.run_id for r in self.runs).encode()).hexdigest()[:16]
 
-    def frame(self):
+    def frame(self) -> pd.DataFrame:
         """The runs as a table: run_id, point, replicate, seed, then one column per parameter."""
         import pandas as pd
 
@@ -482,7 +487,7 @@ def _crash_hook(index: int) -> None:
     os._exit(70)  # die like a killed worker: no clean-up, no exception to catch
 
 
-def _outcome_frame(records: list[dict], outcomes: tuple[str, ...]):
+def _outcome_frame(records: list[dict], outcomes: tuple[str, ...]) -> pd.DataFrame:
     import pandas as pd
 
     df = pd.DataFrame.from_records(records, columns=["run_id", *outcomes, "error"])
@@ -496,7 +501,7 @@ def _outcome_frame(records: list[dict], outcomes: tuple[str, ...]):
 
 
 def execute_batch(items: list[Item], outcomes: tuple[str, ...], timeseries: bool,
-                  on_run: Callable[[], None] | None = None):
+                  on_run: Callable[[], None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Run ``items``; return ``(outcomes table, time series table or None)``.
 
     A run that raises is recorded with its error and null outcomes; the batch goes on.
@@ -754,7 +759,7 @@ def _manifest(plan: Plan, out: Path, started: str, old: dict | None) -> dict:
     }
 
 
-def _assemble(out: Path, plan: Plan, lost: dict[str, str]):
+def _assemble(out: Path, plan: Plan, lost: dict[str, str]) -> pd.DataFrame:
     """Join the chunks onto the run table; write runs.parquet (and timeseries.parquet)."""
     import pandas as pd
 
@@ -789,6 +794,7 @@ def _assemble(out: Path, plan: Plan, lost: dict[str, str]):
 # --- the public entry points ------------------------------------------------------------------
 
 def default_out(plan: Plan) -> Path:
+    """``results/<experiment>``, or ``results/<experiment>-ci`` for the [ci] size."""
     return RESULTS_DIR / (plan.name + ("-ci" if plan.ci else ""))
 
 
@@ -1008,7 +1014,7 @@ def ci_digest(experiment: str | Path, workdir: str | Path) -> str:
     return frame_digest(pd.read_parquet(out / "runs.parquet"))
 
 
-def command(args) -> int:
+def command(args: argparse.Namespace) -> int:
     """``pactsim sweep``: 0 when every run succeeded, 1 when some failed."""
     out = run_experiment(args.experiment, workers=args.workers, scheduler=args.scheduler,
                          out=args.out, fresh=args.fresh, ci=args.ci)
