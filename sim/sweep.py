@@ -996,6 +996,7 @@ def _summary(console, plan: Plan, out: Path, df, executed: int, skipped: int, lo
     table.add_row("wall time", f"{wall:.1f} s{rate} ({executor})")
     files = "runs.parquet" + (", timeseries.parquet" if plan.timeseries else "") + ", manifest.json"
     table.add_row("results", f"{out} ({files})")
+    table.add_row("next", f"pactsim report {out}")
     console.print(table)
     if failed:
         errors = df.loc[df["error"].notna(), ["point", "replicate", "error"]].head(3)
