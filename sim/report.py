@@ -181,16 +181,18 @@ def analyse(res: an.Results, n_boot: int = an.N_BOOT, seed: int = 0) -> Report:
         report.headline += (f" With only {n_rep} replicate{'s' if n_rep > 1 else ''} per point these "
                             "intervals are too narrow to trust: indicative only.")
     cens = float(res.runs[an.CENSORED].mean()) if an.CENSORED in res.runs.columns else float("nan")
-    facts = [f"{res.n_runs} runs at {len(res.point_ids)} design points × {len(res.replicate_ids)} "
-             f"replicates; failed runs (excluded, error recorded): {len(res.failed)}."]
+    facts = [f"{res.n_runs} runs at {len(res.point_ids)} design points × "
+             f"{_plural(len(res.replicate_ids), 'replicate', 'replicates')}; failed runs (excluded, error "
+             f"recorded): {len(res.failed)}."]
     if outcome == an.SPEED:
         facts.append(f"Time to target = weeks until deployed fitness first reaches {_target(res):g}. "
                      f"{cens:.0%} of runs never reached it within the horizon of {res.horizon:g} weeks: "
                      "they are kept, counted at the horizon, and every mean time to target is the "
                      "restricted mean (RMST, the area under the Kaplan–Meier curve up to the horizon).")
-    facts.append("Intervals: 95% percentile bootstrap over replicates (common random numbers: every "
-                 f"point's replicate r shares a seed, so differences are paired), {n_boot} resamples, "
-                 f"seed {seed}.")
+    if kind != "sobol":  # Sobol intervals are SALib's own (said in the Sobol findings)
+        facts.append("Intervals: 95% percentile bootstrap over replicates (common random numbers: every "
+                     f"point's replicate r shares a seed, so differences are paired), {n_boot} resamples, "
+                     f"seed {seed}.")
     report.findings = report.findings + facts
     top_cols = ["label", "value", "lo", "hi", "n"] + (["reached"] if "reached" in summary else [])
     report.top = summary.loc[order[:10], top_cols]
@@ -402,16 +404,24 @@ def _sobol(res, outcome, summary, factors, fg) -> Report:
     a, b = si.iloc[0], si.iloc[1] if len(si) > 1 else None
     levers = si[si["name"].isin(an.LEVER_COLUMNS)]
     head = (f"{_oname(outcome).capitalize()} is driven mostly by {an.short_name(a['name'])} (total Sobol "
-            f"index {a.ST:.2f} ± {a.ST_conf:.2f})"
-            + (f" and {an.short_name(b['name'])} ({b.ST:.2f} ± {b.ST_conf:.2f})" if b is not None else "")
-            + (f"; the four levers' first-order indices sum to {levers.S1.sum():.2f}." if len(levers)
-               else "."))
+            f"index ST {a.ST:.2f} ± {a.ST_conf:.2f}, 95%)"
+            + (f" and {an.short_name(b['name'])} ({b.ST:.2f} ± {b.ST_conf:.2f})" if b is not None else ""))
+    if len(levers):
+        lv = levers.iloc[0]  # sorted by ST
+        via = (": most of the levers' influence runs through interactions"
+               if levers.S1.sum() < 0.5 * levers.ST.sum() else "")
+        head += (f"; of the levers, {an.short_name(lv['name'])} matters most (ST {lv.ST:.2f} ± "
+                 f"{lv.ST_conf:.2f}), and the four levers' first-order indices sum to {levers.S1.sum():.2f}"
+                 f"{via}.")
+    else:
+        head += "."
     if si["ST_conf"].max() > 0.25:
         head += (f" The intervals are wide (N = {int(si.N.iloc[0])} base samples): too few for a firm "
                  "ranking.")
     findings = [f"Indices from SALib (Saltelli/Sobol, second order sampled) on the replicate-averaged "
                 f"outcome of each of {len(res.point_ids)} points (N = {int(si.N.iloc[0])}). ST − S1 "
-                "measures a parameter's share through interactions; intervals are SALib's bootstrap."]
+                "measures a parameter's share through interactions; ± is the half-width of SALib's 95% "
+                "bootstrap interval (1000 resamples, seed 0)."]
     neg = si[si["S1"] < -si["S1_conf"]]
     if len(neg):
         findings.append("Some first-order estimates are negative beyond their interval: N is too small.")
