@@ -37,7 +37,7 @@ from sim.rules.culture import (
     submits,
 )
 from sim.rules.market import customer_adopts, reality_flips, turbulence_row, wom_weight
-from sim.rules.process import absorb, act, code_learn, gate_passes, reviews_allowed, withdrawn
+from sim.rules.process import absorb, act, code_knowledge, code_learn, gate_passes, reviews_allowed, withdrawn
 from sim.rules.search import (
     KNOWN_SLOT,
     NEWCOMER_KNOWN_SLOT,
@@ -462,11 +462,7 @@ def run_kernel(unit, empowered0, resourceful0, influencer, threshold, platform0,
         row_out[Series.DISENFRANCHISED_SHARE] = (n_emp - n_hero - n_locked - n_rogue) / n_emp
         row_out[Series.LAPSED_USERS] = n_lapsed / n_emp
         row_out[Series.NON_USERS] = (n_emp - n_users - n_lapsed) / n_emp
-        agree = 0
-        for b in range(nk_n):
-            if (code_known >> b) & 1:
-                agree += 1 if ((code ^ optimum) >> b) & 1 == 0 else -1
-        row_out[Series.CODE_KNOWLEDGE] = agree / nk_n
+        row_out[Series.CODE_KNOWLEDGE] = code_knowledge(code, code_known, optimum, nk_n)
         converged = 1.0
         for i in range(n_emp):
             if known[i] != code_known or (sol[i] ^ code) & code_known != 0:

@@ -31,7 +31,7 @@ from sim.population import Group, Stage
 from sim.rng import Stream, key_for
 from sim.rules.advocates import idea_priority, stage_duration
 from sim.rules.market import reality_flips, turbulence_row
-from sim.rules.process import absorb, act, code_learn, gate_passes, reviews_allowed, withdrawn
+from sim.rules.process import absorb, act, code_knowledge, code_learn, gate_passes, reviews_allowed, withdrawn
 from sim.rules.search import better_source, random_solution
 from sim.rules.technology import ACTIVE, LAPSED
 from sim.world import World, build_world
@@ -395,11 +395,8 @@ class InnovationModel(mesa.Model):
         row[Series.DISENFRANCHISED_SHARE] = (n_emp - n_hero - n_locked - n_rogue) / n_emp
         row[Series.LAPSED_USERS] = n_lapsed / n_emp
         row[Series.NON_USERS] = (n_emp - n_users - n_lapsed) / n_emp
-        agree = 0
-        for b in range(self.landscape.nk_n):
-            if (self.code_known >> b) & 1:
-                agree += 1 if ((self.code ^ self.landscape.optimum) >> b) & 1 == 0 else -1
-        row[Series.CODE_KNOWLEDGE] = agree / self.landscape.nk_n
+        row[Series.CODE_KNOWLEDGE] = code_knowledge(self.code, self.code_known, self.landscape.optimum,
+                                                    self.landscape.nk_n)
         row[Series.CONVERGED] = float(all(
             e.known == self.code_known and (e.solution ^ self.code) & self.code_known == 0
             for e in self.employees))

@@ -75,3 +75,14 @@ def code_learn(code, code_known, ones, n_superior, nk_n, p_learn, key):
             code = (code & ~(1 << b)) | (new << b)
             code_known |= 1 << b
     return code, code_known
+
+
+@njit(cache=True)
+def code_knowledge(code, code_known, optimum, nk_n):
+    """March's knowledge of the code: (beliefs agreeing with the optimum - disagreeing) / nk_n;
+    undecided bits count 0."""
+    agree = 0
+    for b in range(nk_n):
+        if (code_known >> b) & 1:
+            agree += 1 if ((code ^ optimum) >> b) & 1 == 0 else -1
+    return agree / nk_n
