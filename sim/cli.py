@@ -8,7 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from sim.config import ROOT, ConfigError
+from sim.config import ROOT, ConfigError, ResultsError
 
 EXPERIMENT_DIR = ROOT / "experiments"
 
@@ -154,6 +154,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except ResultsError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

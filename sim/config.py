@@ -321,6 +321,11 @@ class ConfigError(Exception):
     """A scenario that cannot be used. ``str()`` is the whole user-facing message."""
 
 
+class ResultsError(Exception):
+    """Results cannot be written now (disk full, read-only or busy folder); nothing earlier is
+    lost. ``str()`` is the whole user-facing message (the command line exits with status 1)."""
+
+
 def config_hash(cfg: Scenario) -> str:
     """A stable 16-hex-digit hash of everything that affects results (the name excluded)."""
     data = cfg.model_dump(mode="json", exclude={"name", "description"})

@@ -15,6 +15,7 @@ run is a pure function of its config and seed, and the final tables are sorted.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import math
@@ -32,6 +33,7 @@ from sim import design
 from sim.config import (
     ROOT,
     ConfigError,
+    ResultsError,
     Scenario,
     _read_toml,
     config_hash,
@@ -821,19 +823,56 @@ def run_experiment(path_or_spec: str | Path | Plan, *, workers: int | None = Non
         raise ConfigError(f"--out {out}: is not a folder")
     if not fresh:
         _check_folder(out, plan)  # refuse before connecting anywhere
-    # a remote scheduler is connected now (a bad address writes nothing); a LocalCluster starts
-    # only when there are runs to do
-    with _Executor(workers, scheduler) as executor:
-        return _sweep(plan, out, fresh, executor, progress)
+    from sim.lock import FolderLock
+
+    try:
+        # one sweep per folder; a remote scheduler is connected now (a bad address writes
+        # nothing); a LocalCluster starts only when there are runs to do
+        with FolderLock(out) as lock, _Executor(workers, scheduler) as executor:
+            return _sweep(plan, out, fresh, executor, progress, lock.stale_note())
+    except OSError as e:
+        if e.errno not in _STORAGE_ERRNOS:
+            raise
+        raise ResultsError(_write_failed(out, e)) from None
 
 
-def _sweep(plan: Plan, out: Path, fresh: bool, executor: _Executor, progress: bool) -> Path:
+# what a full disk, a quota, a read-only or foreign folder raise when writing
+_STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM,
+                             errno.EFBIG, errno.EIO})
+
+
+def _saved_runs(out: Path) -> int:
+    """Runs in complete chunk files (read only: the folder may not be writable)."""
+    import pyarrow.parquet as pq
+
+    count = 0
+    for chunk in (out / "chunks").glob("chunk-*.parquet"):
+        try:
+            count += pq.ParquetFile(chunk).metadata.num_rows
+        except Exception:  # noqa: BLE001 - a damaged chunk is redone on resume, not counted here
+            continue
+    return count
+
+
+def _write_failed(out: Path, e: OSError) -> str:
+    where = f" ({e.filename})" if e.filename else ""
+    fix = {errno.ENOSPC: "free some space", errno.EDQUOT: "free some space (disk quota)",
+           errno.EFBIG: "free some space or raise the file size limit"}.get(
+        e.errno, "make the folder writable (or use --out elsewhere)")
+    return (f"{out}: cannot write results: {e.strerror}{where}. {_saved_runs(out)} runs are saved "
+            f"in complete chunks and are kept; {fix}, then run the same command again to resume")
+
+
+def _sweep(plan: Plan, out: Path, fresh: bool, executor: _Executor, progress: bool,
+           note: str | None = None) -> Path:
     from rich.console import Console
 
     from sim.provenance import git_state, now_iso
     from sim.storage import write_json
 
     console = Console(quiet=not progress)
+    if note:
+        console.print(f"[yellow]note[/]: {note}")
     if fresh:
         try:
             previous = _read_manifest(out)
