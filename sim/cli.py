@@ -5,10 +5,11 @@ Each command parses here and runs in its own module, imported only when used."""
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
-from sim.config import ROOT, ConfigError, ResultsError
+from sim.config import ROOT, STORAGE_ERRNOS, ConfigError, ResultsError
 
 EXPERIMENT_DIR = ROOT / "experiments"
 
@@ -19,6 +20,12 @@ def _fmt(value) -> str:
     if isinstance(value, float):
         return "—" if value != value else f"{value:.4g}"
     return str(value)
+
+
+def _slug(name: str) -> str:
+    """A scenario name as one safe folder-name component (``canonical/bass`` -> ``canonical_bass``;
+    nothing in a name can climb out of ``results/runs``)."""
+    return re.sub(r"[^A-Za-z0-9_.+-]+", "_", name).lstrip(".") or "scenario"
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -38,7 +45,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                  f"scenario {cfg.name}", need)
     result = simulate(cfg, seed=seed, steps=steps)
     out = Path(args.out) if args.out else (
-        ROOT / "results" / "runs" / f"{cfg.name.replace('/', '_')}-{config_hash(cfg)[:8]}-s{seed}")
+        ROOT / "results" / "runs" / f"{_slug(cfg.name)}-{config_hash(cfg)[:8]}-s{seed}")
     write_run(result, out)
     table = Table(caption=f"{cfg.name}, seed {seed}, {steps} steps, {result.wall_time:.2f} s")
     table.add_column("outcome")
@@ -156,6 +163,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except ResultsError as e:
         print(f"error: {e}", file=sys.stderr)
+        return 1
+    except OSError as e:  # a full disk or read-only folder is the user's to fix: say so plainly
+        if e.errno not in STORAGE_ERRNOS:
+            raise
+        print(f"error: cannot write {e.filename or 'results'}: {e.strerror}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -8,6 +8,7 @@ mechanism's value with no investment and with full investment in its lever (ODD 
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import tomllib
@@ -294,8 +295,10 @@ class Customers(_Section):
 class Scenario(_Section):
     """One complete model configuration."""
 
-    name: str = F("baseline", "Scenario name")
-    description: str = F("", "What this scenario represents")
+    # printable text: names end up in folder names and tables (no control characters, no NUL)
+    name: str = F("baseline", "Scenario name", min_length=1, max_length=120,
+                  pattern=r"^[^\x00-\x1f\x7f]+$")
+    description: str = F("", "What this scenario represents", max_length=10_000)
     run: Run = Run()
     population: Population = Population()
     graph: Graph = Graph()
@@ -326,6 +329,11 @@ class ResultsError(Exception):
     lost. ``str()`` is the whole user-facing message (the command line exits with status 1)."""
 
 
+# what writing to a full disk, over a quota, or to a read-only or foreign folder raises
+STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM,
+                            errno.EFBIG, errno.EIO})
+
+
 def config_hash(cfg: Scenario) -> str:
     """A stable 16-hex-digit hash of everything that affects results (the name excluded)."""
     data = cfg.model_dump(mode="json", exclude={"name", "description"})
@@ -343,13 +351,23 @@ def _deep_merge(base: dict, over: dict) -> dict:
     return out
 
 
+def named_file(folder: Path, name: str, what: str) -> Path:
+    """``folder/<name>.toml`` for a name such as ``baseline`` or ``canonical/bass``; a name cannot
+    reach outside ``folder`` (``..``, absolute paths): give such files by their path instead."""
+    candidate = folder / f"{name}.toml"
+    if "\x00" in name or not candidate.resolve().is_relative_to(folder.resolve()):
+        raise ConfigError(f"{what} {name!r}: a name cannot reach outside {folder}; give a file "
+                          "elsewhere by its path (ending in .toml)")
+    return candidate
+
+
 def resolve_path(name_or_path: str | Path) -> Path:
     """A scenario name in ``scenarios/`` (e.g. ``baseline`` or ``canonical/bass``) or a file path."""
     p = Path(name_or_path)
     if p.suffix == ".toml" or p.exists():
         candidates = [p]
     else:
-        candidates = [SCENARIO_DIR / f"{name_or_path}.toml"]
+        candidates = [named_file(SCENARIO_DIR, str(name_or_path), "scenario")]
     for c in candidates:
         if c.is_file():
             return c

@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sim import design
 from sim.config import (
     ROOT,
+    STORAGE_ERRNOS,
     ConfigError,
     ResultsError,
     Scenario,
@@ -39,6 +40,7 @@ from sim.config import (
     config_hash,
     format_validation_error,
     load_scenario,
+    named_file,
     resolve_path,
     validate,
 )
@@ -181,7 +183,8 @@ class Experiment(_Strict):
 def resolve_experiment(name_or_path: str | Path) -> Path:
     """An experiment name in ``experiments/`` (e.g. ``smoke``) or a path to a TOML file."""
     p = Path(name_or_path)
-    candidate = p if (p.suffix == ".toml" or p.exists()) else EXPERIMENT_DIR / f"{name_or_path}.toml"
+    candidate = (p if (p.suffix == ".toml" or p.exists())
+                 else named_file(EXPERIMENT_DIR, str(name_or_path), "experiment"))
     if candidate.is_file():
         return candidate
     names = ", ".join(sorted(q.stem for q in EXPERIMENT_DIR.glob("*.toml"))) or "(none)"
@@ -797,6 +800,9 @@ def _assemble(out: Path, plan: Plan, lost: dict[str, str]) -> pd.DataFrame:
 
 def default_out(plan: Plan) -> Path:
     """``results/<experiment>``, or ``results/<experiment>-ci`` for the [ci] size."""
+    if plan.name in ("", ".", ".."):  # a file named "...toml": results/.. is not a results folder
+        raise ConfigError(f"{plan.path}: its name {plan.name!r} cannot name a results folder; "
+                          "give one with --out")
     return RESULTS_DIR / (plan.name + ("-ci" if plan.ci else ""))
 
 
@@ -831,14 +837,9 @@ def run_experiment(path_or_spec: str | Path | Plan, *, workers: int | None = Non
         with FolderLock(out) as lock, _Executor(workers, scheduler) as executor:
             return _sweep(plan, out, fresh, executor, progress, lock.stale_note())
     except OSError as e:
-        if e.errno not in _STORAGE_ERRNOS:
+        if e.errno not in STORAGE_ERRNOS:
             raise
         raise ResultsError(_write_failed(out, e)) from None
-
-
-# what a full disk, a quota, a read-only or foreign folder raise when writing
-_STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM,
-                             errno.EFBIG, errno.EIO})
 
 
 def _saved_runs(out: Path) -> int:

@@ -8,13 +8,14 @@ import json
 import math
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
 import sim
 from sim.cli import main
-from sim.config import ConfigError, Scenario, load_scenario
+from sim.config import ROOT, ConfigError, Scenario, load_scenario
 
 SMALL = {"population": {"n_employees": 40, "n_units": 4, "n_customers": 60}}
 
@@ -198,3 +199,77 @@ def test_cli_statuses_in_process(tmp_path, capsys):
     (tmp_path / "empty.toml").write_text("")
     assert main(["run", str(tmp_path / "empty.toml"), "--steps", "2", "--set",
                  "population.n_employees=30", "--out", str(tmp_path / "e")]) == 0
+
+
+# --- names and paths: nothing in a name reaches outside its folder; nothing is run as code ------
+
+ESCAPES = ["../pyproject", "../../etc/passwd", "/nonexistent/abs", "canonical/../../README",
+           "a\x00b"]
+
+
+def test_names_cannot_reach_outside_their_folders(capsys, tmp_path, monkeypatch):
+    from sim import sweep, viz
+    from sim.config import resolve_path
+
+    monkeypatch.chdir(tmp_path)  # where none of these exists as a path (a path is taken as given)
+
+    for name in ESCAPES:
+        for resolve, what in ((resolve_path, "scenario"), (sweep.resolve_experiment, "experiment")):
+            try:
+                found = resolve(name)
+            except ConfigError as e:
+                assert "cannot reach outside" in str(e) or "no such" in str(e), str(e)
+            else:  # only an existing file given as a path resolves, never a name climbing out
+                raise AssertionError(f"{what} {name!r} resolved to {found}")
+        with pytest.raises(ConfigError):
+            viz.view_config(name, {})  # the view's base scenario
+        for argv in (["run", name], ["sweep", name], ["view", name]):
+            assert main(argv) == 2, argv
+            assert "Traceback" not in capsys.readouterr().err
+    assert resolve_path("canonical/bass").name == "bass.toml"  # names with folders still work
+
+
+def test_default_results_folders_stay_in_the_results_folder(tmp_path, monkeypatch):
+    from sim import cli, sweep
+
+    assert cli._slug("canonical/bass") == "canonical_bass"
+    for name in ("../../../tmp/x", "..", "/abs/olute", ".hidden", "ü ñ", "a\\b"):
+        slug = cli._slug(name)
+        assert "/" not in slug and not slug.startswith(".") and slug
+    # an experiment file named "...toml" has the stem "..": it cannot name results/..
+    odd = tmp_path / "...toml"
+    odd.write_text((ROOT / "experiments" / "smoke.toml").read_text())
+    with pytest.raises(ConfigError, match="cannot name a results folder"):
+        sweep.run_experiment(odd, ci=True, progress=False)
+    assert not (ROOT / "manifest.json").exists()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(key=st.sampled_from(["name", "description"] + [".".join(p) for p, _ in LEAVES]),
+       code=st.sampled_from(['__import__("os").system("touch {m}")', "open('{m}','w')",
+                             "exec(\"open('{m}','w')\")", "${{open('{m}','w')}}", "`touch {m}`",
+                             "$(touch {m})"]))
+def test_config_values_are_never_evaluated_as_code(tmp_path_factory, key, code):
+    marker = tmp_path_factory.mktemp("code") / "marker"
+    text = code.format(m=marker)
+    overrides = [f"{key}={text}", f"{key}={json.dumps(text)}"]
+    for item in overrides:
+        try:
+            cfg = load_scenario("baseline", [item])
+        except ConfigError:
+            pass  # refused: only name and description take text
+        else:
+            assert key in ("name", "description") and getattr(cfg, key) == text  # kept as text
+            sim.simulate(cfg.model_copy(update={"population": cfg.population.model_copy(
+                update={"n_employees": 20, "n_units": 2, "n_customers": 20})}), seed=0, steps=2)
+    assert not marker.exists()
+
+
+def test_no_eval_or_exec_in_the_package():
+    """The static half of 'never evaluated as code': no call to eval, exec or compile."""
+    import ast
+
+    for path in (ROOT / "sim").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                assert node.func.id not in ("eval", "exec", "compile"), f"{path}:{node.lineno}"
