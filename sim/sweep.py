@@ -20,6 +20,8 @@ import hashlib
 import json
 import math
 import os
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -970,9 +972,18 @@ class _Executor:
 
             from distributed import Client, LocalCluster
 
-            self.cluster = LocalCluster(n_workers=self.n_workers, threads_per_worker=1,
-                                        processes=True, host="127.0.0.1", dashboard_address=None,
-                                        silence_logs=logging.CRITICAL)
+            # a terminal's Ctrl-C reaches every process of the group: the worker processes
+            # inherit an ignored SIGINT (Python keeps it ignored), so the sweep alone stops,
+            # saves what is done and closes the cluster, with no worker tracebacks
+            main = threading.current_thread() is threading.main_thread()
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+            try:
+                self.cluster = LocalCluster(n_workers=self.n_workers, threads_per_worker=1,
+                                            processes=True, host="127.0.0.1",
+                                            dashboard_address=None, silence_logs=logging.CRITICAL)
+            finally:
+                if main:
+                    signal.signal(signal.SIGINT, previous)
             self._client = Client(self.cluster)
         return self._client
 

@@ -217,3 +217,35 @@ def test_a_real_full_disk_then_a_read_only_folder_lose_nothing(small_disk, exper
     r = _cli(path, out)
     assert r.returncode == 0, r.stderr
     _assert_equals_reference(out, experiment)
+
+
+# --- Ctrl-C -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("workers", [None, 2])
+def test_ctrl_c_stops_cleanly_says_how_to_resume_and_resumes(tmp_path, experiment, workers):
+    path = experiment[0]
+    out = tmp_path / "res"
+    cmd = [sys.executable, "-m", "sim", "sweep", str(path), "--out", str(out)]
+    cmd += ["--workers", str(workers)] if workers else []
+    # a terminal's Ctrl-C reaches the whole process group: the sweep and its worker processes
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while len(list((out / "chunks").glob("chunk-*.parquet"))) < 4:
+        assert proc.poll() is None, f"finished before Ctrl-C: {proc.communicate()}"
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    os.killpg(proc.pid, signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (stdout, stderr)
+    said = " ".join((stdout + stderr).split())
+    assert "interrupted" in said and "run the same command again to resume" in said, said
+    assert "Traceback" not in stderr, stderr
+    saved = _snapshot(out)
+    for name in saved:  # every chunk there is whole
+        pd.read_parquet(out / "chunks" / name)
+    assert list(out.rglob("*.tmp")) == [] and not (out / LOCK_NAME).exists()
+    assert not (out / "runs.parquet").exists()
+    r = _cli(path, out)
+    assert r.returncode == 0, r.stderr
+    _assert_equals_reference(out, experiment)
