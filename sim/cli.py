@@ -107,6 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="results folder (default: results/<experiment>)")
     p.add_argument("--fresh", action="store_true", help="discard earlier results in the folder")
     p.add_argument("--ci", action="store_true", help="run the experiment's small [ci] size")
+    p.add_argument("--max-memory", metavar="SIZE",
+                   help="allow the sweep this much memory, e.g. 16G (default: 90%% of what is "
+                   "available)")
     p.set_defaults(func=_lazy("sim.sweep", "command"))
 
     p = sub.add_parser("report", help="write RESULTS_DIR/report.html from stored results")

@@ -14,6 +14,10 @@ BYTES_PER_EMPLOYEE = 400  # population, kernel state and idea arrays, thresholds
 BYTES_PER_CUSTOMER = 40
 BYTES_PER_SERIES_CELL = 8 * 3  # kernel output, DataFrame, Parquet buffer
 RUNTIME_BYTES = 250 * 2**20  # Python, NumPy, Numba, pandas and pyarrow loaded (measured RSS)
+# a sweep's plan: a validated Scenario and its table row per design point, a run spec per run
+# (tracemalloc on expand(): 18.5 KiB/point for pact_levers, 29.5 KiB/point for pact_sensitivity)
+BYTES_PER_POINT = 32 * 2**10
+BYTES_PER_RUN = 2 * 2**10
 _UNITS = {"": 1, "B": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
 
 
@@ -40,6 +44,23 @@ def estimate_run_bytes(cfg: Scenario, steps: int | None = None) -> dict[str, flo
         # the contribution table, its working copy in the kernel, the index table of the maximum
         "landscape": 2.0 * land.nk_n * 2 ** (land.nk_k + 1) * 8 + land.nk_n ** 2 * 8,
         "series": (steps + 1) * 32 * BYTES_PER_SERIES_CELL,
+        "runtime": RUNTIME_BYTES,
+    }
+    out["total"] = sum(out.values())
+    return out
+
+
+def estimate_sweep_bytes(points: int, runs: int, steps: int, timeseries: bool,
+                         run_bytes: float = 0.0, workers: int = 0) -> dict[str, float]:
+    """Estimated peak memory of a sweep, in bytes, by component (and ``total``): the plan, the
+    tables assembled at the end (all runs' series when kept) and the runs in flight. ``run_bytes``
+    is one run's peak (:func:`estimate_run_bytes`, runtime included); ``workers`` local worker
+    processes each hold one run and a runtime of their own (0: runs execute in this process)."""
+    out = {
+        "plan": points * BYTES_PER_POINT + runs * BYTES_PER_RUN,
+        "series": runs * (steps + 1) * 32 * BYTES_PER_SERIES_CELL if timeseries else 0.0,
+        "runs in flight": max(workers, 1) * max(run_bytes - RUNTIME_BYTES, 0.0)
+        + workers * RUNTIME_BYTES,
         "runtime": RUNTIME_BYTES,
     }
     out["total"] = sum(out.values())
@@ -74,7 +95,7 @@ def _gib(x: float) -> str:
 
 
 def check_memory(need: float, max_memory: float | None = None, what: str = "this run",
-                 parts: dict[str, float] | None = None) -> None:
+                 parts: dict[str, float] | None = None, advice: str = "") -> None:
     """Raise :class:`ConfigError` when ``need`` bytes exceed the limit: ``max_memory`` if given,
     else 90% of the memory available now."""
     limit = max_memory if max_memory is not None else 0.9 * available_bytes()
@@ -84,6 +105,7 @@ def check_memory(need: float, max_memory: float | None = None, what: str = "this
     if parts:
         detail = " (" + ", ".join(f"{k} {_gib(v)}" for k, v in parts.items() if k != "total") + ")"
     source = "--max-memory" if max_memory is not None else "90% of the memory available now"
+    advice = advice or ("use fewer employees or customers, sparser ties or a smaller landscape "
+                        "K")
     raise ConfigError(f"{what} needs about {_gib(need)}{detail}, more than {_gib(limit)} "
-                      f"({source}); use fewer employees or customers, sparser ties or a smaller "
-                      "landscape K, or pass --max-memory SIZE to override")
+                      f"({source}); {advice}, or pass --max-memory SIZE to override")

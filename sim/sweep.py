@@ -391,18 +391,44 @@ def _design_points(spec: Experiment, ci: bool, integer: Callable[[Iterable[str]]
     return design.orders(), run, {"levers.mode": "schedule"}
 
 
-def expand(experiment: str | Path, ci: bool = False) -> Plan:
+def _point_count(spec: Experiment, ci: bool) -> int:
+    """How many points the design has, known before any is made."""
+    d = spec.design
+    size = spec.ci if ci and spec.ci is not None else None
+    if isinstance(d, GridDesign):
+        return math.prod(len(levels) for levels in d.factors.values())
+    if isinstance(d, LhsDesign | SobolDesign):
+        n = size.samples if size is not None and size.samples is not None else d.samples
+        return n * (2 * len(d.bounds) + 2) if isinstance(d, SobolDesign) else n
+    if isinstance(d, SimplexDesign):
+        return design.simplex_size(size.step if size is not None and size.step is not None
+                                   else d.step)
+    return len(design.orders())
+
+
+def expand(experiment: str | Path, ci: bool = False, max_memory: float | None = None) -> Plan:
     """Resolve an experiment file into runs, validating everything before anything runs.
 
     Every design point's scenario is validated through ``sim.config``; a bad key or value is a
-    :class:`ConfigError` naming the file, the key, the value and what is allowed.
+    :class:`ConfigError` naming the file, the key, the value and what is allowed. A design whose
+    plan and tables would not fit in memory (``max_memory`` bytes, default 90% of what is
+    available) is refused before its points are made.
     """
+    from sim.resources import check_memory, estimate_sweep_bytes
+
     path, text, spec = load_experiment(experiment)
     src = str(path)
     if ci and spec.ci is None:
         raise ConfigError(f"{src}: has no [ci] table, needed by --ci (a small size of the experiment)")
     size = spec.ci if ci else None
     base = _base_scenario(path, spec)
+    n_points = _point_count(spec, ci)
+    n_reps = size.replicates if size is not None and size.replicates is not None else spec.replicates
+    n_steps = (size.steps if size is not None and size.steps is not None else spec.steps) \
+        or base.run.steps
+    need = estimate_sweep_bytes(n_points, n_points * n_reps, n_steps, spec.timeseries)
+    check_memory(need["total"], max_memory, f"{src}: {n_points} points x {n_reps} replicates",
+                 need, "use fewer points or replicates, or leave out timeseries")
     fixed = dict(spec.fixed)
     if size is not None:
         fixed.update(size.fixed)
@@ -810,7 +836,7 @@ def default_out(plan: Plan) -> Path:
 
 def run_experiment(path_or_spec: str | Path | Plan, *, workers: int | None = None,
                    scheduler: str | None = None, out: str | Path | None = None, fresh: bool = False,
-                   ci: bool = False, progress: bool = True) -> Path:
+                   ci: bool = False, progress: bool = True, max_memory: float | None = None) -> Path:
     """Run an experiment (a name in ``experiments/``, a TOML path, or a :class:`Plan`); return the
     results folder (default ``results/<experiment>`` or ``results/<experiment>-ci`` with ``ci``).
 
@@ -819,13 +845,17 @@ def run_experiment(path_or_spec: str | Path | Plan, *, workers: int | None = Non
     fresh: discard earlier results in the folder; otherwise finished runs are skipped (resume).
     Runs that fail are recorded in runs.parquet's ``error`` column (see ``manifest.json``'s
     ``runs_failed``).
+    max_memory: bytes this machine may use (default 90% of what is available); a sweep that
+    would need more is refused before it starts.
     """
     if workers is not None and workers < 1:
         raise ConfigError(f"--workers {workers}: must be at least 1")
     if workers is not None and scheduler:
         raise ConfigError("--workers and --scheduler: give one or the other (the cluster decides "
                           "its own workers)")
-    plan = path_or_spec if isinstance(path_or_spec, Plan) else expand(path_or_spec, ci=ci)
+    plan = (path_or_spec if isinstance(path_or_spec, Plan)
+            else expand(path_or_spec, ci=ci, max_memory=max_memory))
+    _check_memory(plan, workers, scheduler, max_memory)
     out = Path(out) if out is not None else default_out(plan)
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out}: is not a folder")
@@ -864,6 +894,20 @@ def _write_failed(out: Path, e: OSError) -> str:
         e.errno, "make the folder writable (or use --out elsewhere)")
     return (f"{out}: cannot write results: {e.strerror}{where}. {_saved_runs(out)} runs are saved "
             f"in complete chunks and are kept; {fix}, then run the same command again to resume")
+
+
+def _check_memory(plan: Plan, workers: int | None, scheduler: str | None,
+                  max_memory: float | None) -> None:
+    """Refuse a sweep whose plan, final tables and runs in flight on this machine would not fit
+    (runs on a remote scheduler's workers count against those machines, not this one)."""
+    from sim.resources import RUNTIME_BYTES, check_memory, estimate_run_bytes, estimate_sweep_bytes
+
+    largest = max(estimate_run_bytes(c, plan.steps)["total"] for c in plan.configs)
+    need = estimate_sweep_bytes(len(plan.configs), len(plan.runs), plan.steps, plan.timeseries,
+                                RUNTIME_BYTES if scheduler else largest, workers or 0)
+    where = f" on {workers} local workers" if workers else ""
+    check_memory(need["total"], max_memory, f"sweep {plan.name}{where}", need,
+                 "use fewer or smaller runs, fewer --workers, or leave out timeseries")
 
 
 def _sweep(plan: Plan, out: Path, fresh: bool, executor: _Executor, progress: bool,
@@ -1068,7 +1112,10 @@ def ci_digest(experiment: str | Path, workdir: str | Path) -> str:
 
 def command(args: argparse.Namespace) -> int:
     """``pactsim sweep``: 0 when every run succeeded, 1 when some failed."""
+    from sim.resources import parse_size
+
     out = run_experiment(args.experiment, workers=args.workers, scheduler=args.scheduler,
-                         out=args.out, fresh=args.fresh, ci=args.ci)
+                         out=args.out, fresh=args.fresh, ci=args.ci,
+                         max_memory=parse_size(args.max_memory) if args.max_memory else None)
     manifest = _read_manifest(out) or {}
     return 1 if manifest.get("runs_failed") else 0

@@ -49,3 +49,53 @@ def test_cli_refuses_a_run_that_cannot_fit(tmp_path):
     assert r.returncode == 2 and "--max-memory" in r.stderr
     r = run_cli("run", "baseline", "--steps", "3", "--max-memory", "64G", "--out", str(out))
     assert r.returncode == 0 and (out / "manifest.json").exists()
+
+
+HUGE = """
+scenario = "baseline"
+seed = 1
+replicates = 10
+timeseries = true
+[design]
+kind = "lhs"
+samples = 10000000
+bounds = { "levers.process" = [0.0, 1.0] }
+"""
+
+
+def test_a_sweep_too_big_for_memory_is_refused_before_its_points_are_made(tmp_path):
+    path = tmp_path / "huge.toml"
+    path.write_text(HUGE)
+    out = tmp_path / "o"
+    r = run_cli("sweep", str(path), "--out", str(out), timeout=60)
+    assert r.returncode == 2, r.stderr
+    assert "10000000 points x 10 replicates needs about" in r.stderr and "Traceback" not in r.stderr
+    assert not out.exists()
+
+
+def test_sweep_max_memory_counts_the_runs_in_flight_on_each_worker(tmp_path):
+    from sim import sweep
+
+    plan = sweep.expand("smoke", ci=True)
+    with pytest.raises(ConfigError, match="sweep smoke on 2 local workers needs about"):
+        sweep.run_experiment(plan, workers=2, out=tmp_path / "a", max_memory=parse_size("600M"))
+    assert not (tmp_path / "a").exists()
+    out = sweep.run_experiment(plan, out=tmp_path / "b", progress=False,
+                               max_memory=parse_size("600M"))  # one run in flight fits
+    assert (out / "runs.parquet").is_file()
+
+
+def test_sweep_plan_estimate_covers_the_measured_plan():
+    import tracemalloc
+
+    from sim import sweep
+    from sim.resources import estimate_sweep_bytes
+
+    sweep.expand("smoke", ci=True)  # imports and caches outside the measurement
+    for name in ("pact_levers", "pact_budget"):
+        tracemalloc.start()
+        plan = sweep.expand(name)
+        used = tracemalloc.get_traced_memory()[0]
+        tracemalloc.stop()
+        est = estimate_sweep_bytes(len(plan.configs), len(plan.runs), plan.steps, False)["plan"]
+        assert used <= est <= 3 * used, (name, used, est)
