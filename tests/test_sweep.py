@@ -119,7 +119,8 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(smoke, tmp_path, monkey
 
     monkeypatch.setattr(engine, "simulate", flaky)
     args = argparse.Namespace(experiment=str(smoke), workers=None, scheduler=None,
-                              out=str(tmp_path / "res"), fresh=False, ci=True)
+                              out=str(tmp_path / "res"), fresh=False, ci=True,
+                              max_memory=None)
     assert sweep.command(args) == 1
     df = pd.read_parquet(tmp_path / "res" / "runs.parquet")
     bad = df["error"].notna()
