@@ -13,9 +13,18 @@ import hashlib
 import json
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO_DIR = ROOT / "scenarios"
@@ -37,8 +46,41 @@ NonNegPair = tuple[Annotated[float, Field(ge=0.0, le=1000.0, allow_inf_nan=False
 StepsPair = tuple[Steps, Steps]
 
 
+def _kinds(annotation: Any) -> set[type]:
+    """The scalar types an annotation admits (through Annotated, unions and None)."""
+    if get_origin(annotation) is Annotated:
+        return _kinds(get_args(annotation)[0])
+    if get_origin(annotation) in (Union, UnionType):
+        return set().union(*(_kinds(a) for a in get_args(annotation)))
+    return {annotation} if annotation in (int, float, bool, str) else set()
+
+
+def no_coercion(annotation: Any, value: Any) -> Any:
+    """Refuse what pydantic's lax mode would quietly convert: text or true/false where a number
+    belongs (``steps = "3"``, ``steps = true``), anything but true/false for a switch."""
+    if get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    if get_origin(annotation) is tuple and isinstance(value, list | tuple):
+        for a, v in zip(get_args(annotation), value, strict=False):
+            no_coercion(a, v)
+        return value
+    kinds = _kinds(annotation)
+    if str in kinds or not kinds:
+        return value
+    if kinds & {int, float} and isinstance(value, str | bool):
+        raise ValueError(f"expected a number, not {'true/false' if isinstance(value, bool) else 'text'}")
+    if kinds == {bool} and not isinstance(value, bool):
+        raise ValueError("expected true or false")
+    return value
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_coercion(cls, value: Any, info: ValidationInfo) -> Any:
+        return no_coercion(cls.model_fields[info.field_name].annotation, value)
 
 
 class Run(_Section):

@@ -95,17 +95,19 @@ def _gib(x: float) -> str:
 
 
 def check_memory(need: float, max_memory: float | None = None, what: str = "this run",
-                 parts: dict[str, float] | None = None, advice: str = "") -> None:
-    """Raise :class:`ConfigError` when ``need`` bytes exceed the limit: ``max_memory`` if given,
-    else 90% of the memory available now."""
+                 parts: dict[str, float] | None = None, advice: str = "",
+                 source: str = "--max-memory") -> None:
+    """Raise :class:`ConfigError` when ``need`` bytes exceed the limit: ``max_memory`` if given
+    (named ``source`` in the message), else 90% of the memory available now."""
     limit = max_memory if max_memory is not None else 0.9 * available_bytes()
     if need <= limit:
         return
     detail = ""
     if parts:
         detail = " (" + ", ".join(f"{k} {_gib(v)}" for k, v in parts.items() if k != "total") + ")"
-    source = "--max-memory" if max_memory is not None else "90% of the memory available now"
+    override = ", or pass --max-memory SIZE to override" if source == "--max-memory" else ""
+    source = source if max_memory is not None else "90% of the memory available now"
     advice = advice or ("use fewer employees or customers, sparser ties or a smaller landscape "
                         "K")
     raise ConfigError(f"{what} needs about {_gib(need)}{detail}, more than {_gib(limit)} "
-                      f"({source}); {advice}, or pass --max-memory SIZE to override")
+                      f"({source}); {advice}{override}")

@@ -29,7 +29,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args, get_origin
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from sim import design
 from sim.config import (
@@ -43,6 +50,7 @@ from sim.config import (
     format_validation_error,
     load_scenario,
     named_file,
+    no_coercion,
     resolve_path,
     validate,
 )
@@ -73,6 +81,21 @@ _BOOL_OUTCOMES = ("innovation_censored",)
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False,
                               populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_coercion(cls, data: Any) -> Any:
+        # a model validator: a field validator may not touch the designs' discriminator, kind
+        if isinstance(data, dict):
+            for name, f in cls.model_fields.items():
+                key = name if name in data else f.alias
+                if key in data:
+                    try:
+                        no_coercion(f.annotation, data[key])
+                    except ValueError as e:
+                        raise ValueError(f"{key} = {json.dumps(data[key], default=str)}: {e}") \
+                            from None
+        return data
 
 
 Bound = tuple[float, float]
@@ -867,6 +890,8 @@ def run_experiment(path_or_spec: str | Path | Plan, *, workers: int | None = Non
         # one sweep per folder; a remote scheduler is connected now (a bad address writes
         # nothing); a LocalCluster starts only when there are runs to do
         with FolderLock(out) as lock, _Executor(workers, scheduler) as executor:
+            if scheduler:
+                _check_workers_memory(plan, executor.client())
             return _sweep(plan, out, fresh, executor, progress, lock.stale_note())
     except OSError as e:
         if e.errno not in STORAGE_ERRNOS:
@@ -908,6 +933,22 @@ def _check_memory(plan: Plan, workers: int | None, scheduler: str | None,
     where = f" on {workers} local workers" if workers else ""
     check_memory(need["total"], max_memory, f"sweep {plan.name}{where}", need,
                  "use fewer or smaller runs, fewer --workers, or leave out timeseries")
+
+
+def _check_workers_memory(plan: Plan, client) -> None:
+    """Refuse when the largest run would not fit in a remote worker's memory limit (Dask's
+    nanny would restart the worker again and again instead)."""
+    from sim.resources import check_memory, estimate_run_bytes
+
+    largest = max(estimate_run_bytes(c, plan.steps)["total"] for c in plan.configs)
+    workers = client.scheduler_info().get("workers", {})
+    limits = {addr: w.get("memory_limit") or 0 for addr, w in workers.items()}
+    for addr, limit in sorted(limits.items(), key=lambda kv: kv[1]):
+        if limit:  # 0: the worker has no limit
+            check_memory(largest, limit, f"sweep {plan.name}: a run on worker {addr}", None,
+                         "start the workers with a larger --memory-limit, or use smaller runs",
+                         "the worker's memory limit")
+            break
 
 
 def _sweep(plan: Plan, out: Path, fresh: bool, executor: _Executor, progress: bool,

@@ -61,7 +61,7 @@ def test_a_run_that_always_kills_its_worker_is_recorded_lost_then_retried(smoke,
     monkeypatch.setenv(sweep.ENV_CHUNK, "3")
     out = tmp_path / "res"
     args = argparse.Namespace(experiment=str(smoke), workers=2, scheduler=None, out=str(out),
-                              fresh=False, ci=True)
+                              fresh=False, ci=True, max_memory=None)
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
         assert sweep.command(args) == 1
     df = pd.read_parquet(out / "runs.parquet")
@@ -79,3 +79,17 @@ def test_a_run_that_always_kills_its_worker_is_recorded_lost_then_retried(smoke,
     ref = sweep.run_experiment(smoke, ci=True, out=tmp_path / "ref", progress=False)
     pd.testing.assert_frame_equal(pd.read_parquet(out / "runs.parquet"),
                                   pd.read_parquet(ref / "runs.parquet"))
+
+
+def test_a_run_too_big_for_a_remote_workers_memory_limit_is_refused_up_front(smoke, tmp_path):
+    from distributed import LocalCluster
+
+    from sim.config import ConfigError
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None,
+                      memory_limit="100MiB") as cluster:
+        with pytest.raises(ConfigError, match=r"a run on worker .* more than 100.00 MiB \(the "
+                                              r"worker's memory limit\); start the workers"):
+            sweep.run_experiment(smoke, ci=True, out=tmp_path / "there", progress=False,
+                                 scheduler=cluster.scheduler_address)
+    assert not (tmp_path / "there" / "chunks").exists()
