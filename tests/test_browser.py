@@ -61,11 +61,26 @@ def server(tmp_path):
         log.close()
 
 
+def _listening(port: int) -> list[str]:
+    """Local addresses (hex, as /proc/net shows them) of the sockets listening on ``port``."""
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            for line in f.readlines()[1:]:
+                local, state = line.split()[1], line.split()[3]
+                addr, _, hexport = local.partition(":")
+                if state == "0A" and int(hexport, 16) == port:  # 0A: LISTEN
+                    found.append(addr)
+    return found
+
+
 @pytest.mark.browser
 def test_view_steps_plots_sliders_and_reset(server, tmp_path):
     from playwright.sync_api import sync_playwright
 
     url, proc = server
+    # served on loopback only by default: nobody else on the network can drive the model
+    assert _listening(urlparse(url).port) == ["0100007F"]
     host = urlparse(url).netloc
     blocked, failed = [], []
 
