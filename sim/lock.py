@@ -43,7 +43,7 @@ def _describe(holder: dict) -> str:
 
 def _read(fd: int) -> dict:
     os.lseek(fd, 0, os.SEEK_SET)
-    raw = os.read(fd, 4096)
+    raw = os.read(fd, 1 << 16)
     try:
         holder = json.loads(raw.decode())
     except (UnicodeDecodeError, json.JSONDecodeError):
@@ -57,10 +57,9 @@ class FolderLock:
     Creates ``folder`` when missing. ``stale`` is set to the previous holder's record when a lock
     file was left by a process that is gone (and taken over)."""
 
-    def __init__(self, folder: Path, what: str = "sweep"):
+    def __init__(self, folder: Path):
         self.folder = Path(folder)
         self.path = self.folder / LOCK_NAME
-        self.what = what
         self.fd: int | None = None
         self.stale: dict | None = None
 
@@ -91,7 +90,7 @@ class FolderLock:
         if previous.get("pid") is not None:
             self.stale = previous
         record = {"pid": os.getpid(), "host": socket.gethostname(), "started": now_iso(),
-                  "command": " ".join(sys.argv[:1] + sys.argv[1:6]), "what": self.what}
+                  "command": " ".join(sys.argv)}
         os.ftruncate(fd, 0)
         os.lseek(fd, 0, os.SEEK_SET)
         os.write(fd, (json.dumps(record) + "\n").encode())

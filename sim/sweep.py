@@ -390,16 +390,22 @@ def _base_scenario(source: Path, spec: Experiment) -> Scenario:
         raise ConfigError(f"{source}: scenario = {name!r}: {e}") from None
 
 
+def _sized(spec: Experiment, ci: bool, name: str, default: Any) -> Any:
+    """A size setting (replicates, steps, samples, step): the [ci] table's when running the ci size
+    and it sets one, else ``default``."""
+    value = getattr(spec.ci, name) if ci and spec.ci is not None else None
+    return default if value is None else value
+
+
 def _design_points(spec: Experiment, ci: bool, integer: Callable[[Iterable[str]], frozenset[str]]
                    ) -> tuple[list[dict], dict, dict[str, Any]]:
     """(points as key -> value, the design as run, implicit fixed settings)."""
     d = spec.design
-    size = spec.ci if ci and spec.ci is not None else None
     run = d.model_dump()
     if isinstance(d, GridDesign):
         return design.grid(d.factors), run, {}
     if isinstance(d, LhsDesign | SobolDesign):
-        n = size.samples if size is not None and size.samples is not None else d.samples
+        n = _sized(spec, ci, "samples", d.samples)
         run["samples"] = n
         if isinstance(d, SobolDesign):  # what SALib's analyzer needs, in the sample's order
             run["problem"] = {"num_vars": len(d.bounds), "names": list(d.bounds),
@@ -408,7 +414,7 @@ def _design_points(spec: Experiment, ci: bool, integer: Callable[[Iterable[str]]
         sampler = design.lhs if isinstance(d, LhsDesign) else design.sobol
         return sampler(d.bounds, n, spec.seed, integer(d.bounds)), run, {}
     if isinstance(d, SimplexDesign):
-        step = size.step if size is not None and size.step is not None else d.step
+        step = _sized(spec, ci, "step", d.step)
         run["step"] = step
         return design.simplex(step), run, {"levers.mode": "budget"}
     return design.orders(), run, {"levers.mode": "schedule"}
@@ -417,15 +423,13 @@ def _design_points(spec: Experiment, ci: bool, integer: Callable[[Iterable[str]]
 def _point_count(spec: Experiment, ci: bool) -> int:
     """How many points the design has, known before any is made."""
     d = spec.design
-    size = spec.ci if ci and spec.ci is not None else None
     if isinstance(d, GridDesign):
         return math.prod(len(levels) for levels in d.factors.values())
     if isinstance(d, LhsDesign | SobolDesign):
-        n = size.samples if size is not None and size.samples is not None else d.samples
+        n = _sized(spec, ci, "samples", d.samples)
         return n * (2 * len(d.bounds) + 2) if isinstance(d, SobolDesign) else n
     if isinstance(d, SimplexDesign):
-        return design.simplex_size(size.step if size is not None and size.step is not None
-                                   else d.step)
+        return design.simplex_size(_sized(spec, ci, "step", d.step))
     return len(design.orders())
 
 
@@ -446,11 +450,11 @@ def expand(experiment: str | Path, ci: bool = False, max_memory: float | None = 
     size = spec.ci if ci else None
     base = _base_scenario(path, spec)
     n_points = _point_count(spec, ci)
-    n_reps = size.replicates if size is not None and size.replicates is not None else spec.replicates
-    n_steps = (size.steps if size is not None and size.steps is not None else spec.steps) \
-        or base.run.steps
-    need = estimate_sweep_bytes(n_points, n_points * n_reps, n_steps, spec.timeseries)
-    check_memory(need["total"], max_memory, f"{src}: {n_points} points x {n_reps} replicates",
+    replicates = _sized(spec, ci, "replicates", spec.replicates)
+    steps = _sized(spec, ci, "steps", spec.steps)
+    need = estimate_sweep_bytes(n_points, n_points * replicates, steps or base.run.steps,
+                                spec.timeseries)
+    check_memory(need["total"], max_memory, f"{src}: {n_points} points x {replicates} replicates",
                  need, "use fewer points or replicates, or leave out timeseries")
     fixed = dict(spec.fixed)
     if size is not None:
@@ -480,7 +484,6 @@ def expand(experiment: str | Path, ci: bool = False, max_memory: float | None = 
         for other, who in owned.items():
             if key == other or key.startswith(other + ".") or other.startswith(key + "."):
                 raise ConfigError(f"{src}: set.\"{key}\": is also set by {who} ({other})")
-    steps = size.steps if size is not None and size.steps is not None else spec.steps
     if steps is not None and "run.steps" in fixed:
         raise ConfigError(f"{src}: set.\"run.steps\": conflicts with steps = {steps}; use steps only")
 
@@ -507,8 +510,6 @@ def expand(experiment: str | Path, ci: bool = False, max_memory: float | None = 
     if not configs:
         raise ConfigError(f"{src}: the design has no points")
 
-    replicates = size.replicates if size is not None and size.replicates is not None \
-        else spec.replicates
     seeds = run_seeds(spec.seed, replicates)
     runs = []
     for p, h in enumerate(hashes):
@@ -878,7 +879,8 @@ def run_experiment(path_or_spec: str | Path | Plan, *, workers: int | None = Non
                           "its own workers)")
     plan = (path_or_spec if isinstance(path_or_spec, Plan)
             else expand(path_or_spec, ci=ci, max_memory=max_memory))
-    _check_memory(plan, workers, scheduler, max_memory)
+    largest = _largest_run_bytes(plan)
+    _check_memory(plan, largest, workers, scheduler, max_memory)
     out = Path(out) if out is not None else default_out(plan)
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out}: is not a folder")
@@ -891,7 +893,7 @@ def run_experiment(path_or_spec: str | Path | Plan, *, workers: int | None = Non
         # nothing); a LocalCluster starts only when there are runs to do
         with FolderLock(out) as lock, _Executor(workers, scheduler) as executor:
             if scheduler:
-                _check_workers_memory(plan, executor.client())
+                _check_workers_memory(plan, largest, executor.client())
             return _sweep(plan, out, fresh, executor, progress, lock.stale_note())
     except OSError as e:
         if e.errno not in STORAGE_ERRNOS:
@@ -921,13 +923,19 @@ def _write_failed(out: Path, e: OSError) -> str:
             f"in complete chunks and are kept; {fix}, then run the same command again to resume")
 
 
-def _check_memory(plan: Plan, workers: int | None, scheduler: str | None,
+def _largest_run_bytes(plan: Plan) -> float:
+    """The estimated peak memory of the plan's largest run (bytes)."""
+    from sim.resources import estimate_run_bytes
+
+    return max(estimate_run_bytes(c, plan.steps)["total"] for c in plan.configs)
+
+
+def _check_memory(plan: Plan, largest: float, workers: int | None, scheduler: str | None,
                   max_memory: float | None) -> None:
     """Refuse a sweep whose plan, final tables and runs in flight on this machine would not fit
     (runs on a remote scheduler's workers count against those machines, not this one)."""
-    from sim.resources import RUNTIME_BYTES, check_memory, estimate_run_bytes, estimate_sweep_bytes
+    from sim.resources import RUNTIME_BYTES, check_memory, estimate_sweep_bytes
 
-    largest = max(estimate_run_bytes(c, plan.steps)["total"] for c in plan.configs)
     need = estimate_sweep_bytes(len(plan.configs), len(plan.runs), plan.steps, plan.timeseries,
                                 RUNTIME_BYTES if scheduler else largest, workers or 0)
     where = f" on {workers} local workers" if workers else ""
@@ -935,12 +943,11 @@ def _check_memory(plan: Plan, workers: int | None, scheduler: str | None,
                  "use fewer or smaller runs, fewer --workers, or leave out timeseries")
 
 
-def _check_workers_memory(plan: Plan, client) -> None:
+def _check_workers_memory(plan: Plan, largest: float, client) -> None:
     """Refuse when the largest run would not fit in a remote worker's memory limit (Dask's
     nanny would restart the worker again and again instead)."""
-    from sim.resources import check_memory, estimate_run_bytes
+    from sim.resources import check_memory
 
-    largest = max(estimate_run_bytes(c, plan.steps)["total"] for c in plan.configs)
     workers = client.scheduler_info().get("workers", {})
     limits = {addr: w.get("memory_limit") or 0 for addr, w in workers.items()}
     for addr, limit in sorted(limits.items(), key=lambda kv: kv[1]):
