@@ -6,7 +6,9 @@ import json
 import math
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 
@@ -28,19 +30,37 @@ def _json_safe(value):
     return value
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see either the old file or the whole new one."""
+TMP_SUFFIX = ".tmp"
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Write ``path`` atomically and durably: ``write`` fills a hidden temporary file in the same
+    folder, which is flushed to disk and renamed. Readers see the old file or the whole new one; a
+    process killed at any moment leaves at most one ``.<name>.*.tmp`` file, which
+    :func:`remove_partial` cleans up."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file private; results are not
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically and durably."""
+    _atomic_write(path, lambda f: f.write(data))
 
 
 def write_json(path: Path, obj) -> None:
@@ -48,23 +68,15 @@ def write_json(path: Path, obj) -> None:
                        .encode())
 
 
-def write_parquet(path: Path, df: pd.DataFrame) -> None:
-    """Write a DataFrame to Parquet atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        df.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def write_parquet_durable(path: Path, df: pd.DataFrame) -> None:
+    """Write ``df`` to ``path`` as Parquet, atomically and durably."""
+    _atomic_write(path, lambda f: df.to_parquet(f, index=False))
 
 
 def write_run(result: RunResult, out_dir: Path, backend: str = "numba") -> Path:
     """Write ``timeseries.parquet``, ``outcomes.json`` and ``manifest.json`` into ``out_dir``."""
     out_dir = Path(out_dir)
-    write_parquet(out_dir / "timeseries.parquet", result.timeseries)
+    write_parquet_durable(out_dir / "timeseries.parquet", result.timeseries)
     write_json(out_dir / "outcomes.json", result.outcomes)
     manifest = {
         "kind": "run",
@@ -83,33 +95,6 @@ def write_run(result: RunResult, out_dir: Path, backend: str = "numba") -> Path:
 
 
 # --- sweeps: chunked results that survive interruption ------------------------------------------
-
-TMP_SUFFIX = ".tmp"
-
-
-def write_parquet_durable(path: Path, df: pd.DataFrame) -> None:
-    """Write ``df`` to ``path`` atomically and durably: a hidden temporary file in the same folder,
-    flushed to disk, then renamed. A process killed at any moment leaves the old state or the whole
-    new file, plus at most one ``.<name>.*.tmp`` file that :func:`remove_partial` cleans up."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            df.to_parquet(f, index=False)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file private; results are not
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
 
 def remove_partial(folder: Path) -> int:
     """Delete the temporary files an interrupted writer left in ``folder``; return how many."""

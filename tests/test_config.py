@@ -118,3 +118,9 @@ def test_cli_run_writes_results(tmp_path):
     outcomes = json.loads((out / "outcomes.json").read_text())
     assert outcomes["launches"] == direct.outcomes["launches"]
     assert not list(out.glob(".*tmp"))
+    # results are shared data: written with the umask's permissions, not mkstemp's private 0600
+    import os
+    mask = os.umask(0o022)
+    os.umask(mask)  # run_cli's child inherits this process's umask
+    for name in ("manifest.json", "outcomes.json", "timeseries.parquet"):
+        assert (out / name).stat().st_mode & 0o777 == 0o666 & ~mask, name
