@@ -71,10 +71,11 @@ def cmd_list(args: argparse.Namespace) -> int:
     if not exps:
         print("  (none)")
     for p in exps:
-        import tomllib
+        from sim.config import read_toml
+
         try:
-            desc = str(tomllib.loads(p.read_text()).get("description", "")).strip()
-        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+            desc = str(read_toml(p).get("description", "")).strip()
+        except ConfigError:
             desc = "(unreadable)"
         print(f"  {p.stem:<28} {desc.splitlines()[0] if desc else ''}")
     return 0

@@ -419,7 +419,32 @@ def resolve_path(name_or_path: str | Path) -> Path:
     raise ConfigError(f"{name_or_path}: no such scenario file or name (scenarios: {names})")
 
 
-def _read_toml(path: Path) -> dict:
+MAX_DEPTH = 32
+"""Arrays and tables nested deeper than this are no config (and deep enough ones exhaust the
+parser's recursion)."""
+
+
+def loads_toml(text: str, where: str) -> dict:
+    """``tomllib.loads``, refusing absurd nesting with a :class:`ConfigError` naming ``where`` and
+    the top-level key; a syntax error is left to the caller (``tomllib.TOMLDecodeError``)."""
+    try:
+        data = tomllib.loads(text)
+    except RecursionError:
+        raise ConfigError(f"{where}: nested more than {MAX_DEPTH} levels deep") from None
+    stack = [(key, value, 1) for key, value in data.items()]
+    while stack:  # iterative: a recursive walk could itself run out of stack
+        key, value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ConfigError(f"{where}: {key}: nested more than {MAX_DEPTH} levels deep")
+        if isinstance(value, dict):  # name the key down to its table's field
+            stack.extend((f"{key}.{k}" if depth == 1 else key, v, depth + 1)
+                         for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((key, v, depth + 1) for v in value)
+    return data
+
+
+def read_toml(path: Path) -> dict:
     try:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as e:
@@ -427,7 +452,7 @@ def _read_toml(path: Path) -> dict:
     except OSError as e:
         raise ConfigError(f"{path}: cannot read ({e.strerror})") from None
     try:
-        return tomllib.loads(text)
+        return loads_toml(text, str(path))
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: TOML syntax error: {e}") from None
 
@@ -436,7 +461,7 @@ def _raw_scenario(path: Path, seen: tuple[Path, ...] = ()) -> dict:
     if path.resolve() in seen:
         chain = " -> ".join(str(p) for p in (*seen, path))
         raise ConfigError(f"{path}: 'extends' forms a cycle: {chain}")
-    data = _read_toml(path)
+    data = read_toml(path)
     parent = data.pop("extends", None)
     if parent is None:
         return data
@@ -459,15 +484,18 @@ def _allowed(err: dict) -> str:
     return err["msg"].removeprefix("Value error, ")
 
 
+def shorten(text: str, width: int = 80) -> str:
+    """``text`` cut to ``width`` characters with an ellipsis: a message shows a value, not a dump."""
+    return text if len(text) <= width else text[:width - 3] + "..."
+
+
 def format_validation_error(source: str, exc: ValidationError) -> str:
     """One line per problem: ``source: key = value: what is allowed``."""
     lines = []
     for err in exc.errors():
         key = ".".join(str(p) for p in err["loc"]) or "(top level)"
         value = err.get("input")
-        shown = json.dumps(value, default=str) if not isinstance(value, dict) else "{...}"
-        if len(shown) > 80:
-            shown = shown[:77] + "..."
+        shown = shorten(json.dumps(value, default=str)) if not isinstance(value, dict) else "{...}"
         if err["type"] == "value_error" and isinstance(value, dict):
             lines.append(f"{source}: {key}: {_allowed(err)}")
         else:
@@ -484,7 +512,7 @@ def parse_override(item: str) -> tuple[list[str], Any]:
     if not key or any(not part for part in key.split(".")):
         raise ConfigError(f"--set {item}: empty key")
     try:
-        value = tomllib.loads(f"v = {text.strip()}")["v"]
+        value = loads_toml(f"{json.dumps(key)} = {text.strip()}", "--set")[key]
     except tomllib.TOMLDecodeError:
         value = text.strip()
     return key.split("."), value
@@ -533,7 +561,7 @@ def list_scenarios() -> dict[str, str]:
     for p in sorted(SCENARIO_DIR.rglob("*.toml")):
         name = p.relative_to(SCENARIO_DIR).with_suffix("").as_posix()
         try:
-            desc = str(_read_toml(p).get("description", ""))
+            desc = str(read_toml(p).get("description", ""))
         except ConfigError:
             desc = "(unreadable)"
         out[name] = desc.strip().splitlines()[0] if desc.strip() else ""

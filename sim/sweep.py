@@ -45,13 +45,14 @@ from sim.config import (
     ConfigError,
     ResultsError,
     Scenario,
-    _read_toml,
     config_hash,
     format_validation_error,
     load_scenario,
     named_file,
     no_coercion,
+    read_toml,
     resolve_path,
+    shorten,
     validate,
 )
 from sim.metrics import OUTCOME_NAMES, SERIES_NAMES
@@ -219,7 +220,7 @@ def resolve_experiment(name_or_path: str | Path) -> Path:
 def load_experiment(name_or_path: str | Path) -> tuple[Path, str, Experiment]:
     """Read and validate an experiment file: ``(path, text, spec)``; raises :class:`ConfigError`."""
     path = resolve_experiment(name_or_path)
-    data = _read_toml(path)
+    data = read_toml(path)
     text = path.read_text(encoding="utf-8")
     try:
         return path, text, Experiment.model_validate(data)
@@ -501,7 +502,7 @@ def expand(experiment: str | Path, ci: bool = False, max_memory: float | None = 
         pdata = json.loads(blob)
         for key, value in point.items():
             _put(pdata, varied_paths[key][0], _config_value(key, value))
-        shown = ", ".join(f"{k}={v!r}" for k, v in point.items())
+        shown = shorten(", ".join(f"{k}={v!r}" for k, v in point.items()), 160)
         cfg = validate(pdata, f"{src} design point {i} ({shown})")
         dumped = cfg.model_dump(mode="json")
         configs.append(cfg)

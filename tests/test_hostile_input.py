@@ -273,3 +273,20 @@ def test_no_eval_or_exec_in_the_package():
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
                 assert node.func.id not in ("eval", "exec", "compile"), f"{path}:{node.lineno}"
+
+
+@pytest.mark.parametrize("depth", [33, 900, 20_000])
+def test_deeply_nested_junk_is_refused_not_a_recursion_error(tmp_path, capsys, depth):
+    deep = "[" * depth + "]" * depth
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(f"[levers]\nprocess = {deep}\n")
+    experiment = tmp_path / "e.toml"
+    experiment.write_text('scenario = "baseline"\nseed = 1\nreplicates = 1\n[design]\nkind = "grid"\n'
+                          f'factors = {{ "levers.process" = {deep} }}\n')
+    for argv, where in ((["run", str(scenario)], f"{scenario}: "),
+                        (["sweep", str(experiment), "--out", str(tmp_path / "res")], f"{experiment}: "),
+                        (["run", "baseline", "--set", f"levers.process={deep}"], "--set: ")):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: {where}") and "nested more than 32 levels deep" in err, err
+    assert not (tmp_path / "res").exists()
