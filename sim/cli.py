@@ -155,6 +155,8 @@ def _check_args(args: argparse.Namespace) -> None:
         raise ConfigError(f"--seed {args.seed}: must be in [0, 2**63)")
     if getattr(args, "steps", None) is not None and not 1 <= args.steps <= 5200:
         raise ConfigError(f"--steps {args.steps}: must be in [1, 5200]")
+    if getattr(args, "port", None) is not None and not 1 <= args.port <= 65535:
+        raise ConfigError(f"--port {args.port}: must be in [1, 65535]")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -892,7 +892,7 @@ def run_experiment(path_or_spec: str | Path | Plan, *, workers: int | None = Non
     try:
         # one sweep per folder; a remote scheduler is connected now (a bad address writes
         # nothing); a LocalCluster starts only when there are runs to do
-        with FolderLock(out) as lock, _Executor(workers, scheduler) as executor:
+        with _Executor(workers, scheduler) as executor, FolderLock(out) as lock:
             if scheduler:
                 _check_workers_memory(plan, largest, executor.client())
             return _sweep(plan, out, fresh, executor, progress, lock.stale_note())
@@ -1030,6 +1030,35 @@ def _sweep(plan: Plan, out: Path, fresh: bool, executor: _Executor, progress: bo
     return out
 
 
+_CONNECT_SECONDS = 10.0
+
+
+def _probe(address: str, seconds: float) -> None:
+    """Raise unless a Dask scheduler answers at a ``tcp://`` ``address`` within ``seconds``.
+
+    Client's own timeout does not cover a port that accepts connections but never answers (a
+    dashboard, another service: dask/distributed issue 8071) and waits forever. A scheduler
+    speaks first (its handshake), so waiting for its first byte tells them apart."""
+    import socket
+
+    from distributed.comm import parse_address
+    from distributed.comm.addressing import parse_host_port
+
+    scheme, location = parse_address(address)
+    if scheme != "tcp":  # tls://, ucx://: left to Client
+        return
+    host, port = parse_host_port(location)
+    with socket.create_connection((host, port), timeout=seconds) as conn:
+        try:
+            first = conn.recv(1)
+        except TimeoutError:
+            raise TimeoutError(f"nothing answered as a Dask scheduler within {seconds:.0f} s; is "
+                               "this the scheduler's port (usually 8786), not its dashboard's?") \
+                from None
+    if not first:
+        raise ConnectionError("the server there closed the connection: not a Dask scheduler")
+
+
 class _Executor:
     """Where runs execute: in-process, a LocalCluster of ``workers`` processes (started on first
     use), or the Dask scheduler at ``scheduler`` (connected on entry)."""
@@ -1054,8 +1083,9 @@ class _Executor:
             from distributed import Client
 
             try:
-                self._client = Client(self.scheduler, timeout="10s")
-            except (OSError, TimeoutError) as e:
+                _probe(self.scheduler, _CONNECT_SECONDS)
+                self._client = Client(self.scheduler, timeout=f"{_CONNECT_SECONDS}s")
+            except (OSError, TimeoutError, ValueError) as e:  # ValueError: a malformed address
                 raise ConfigError(f"--scheduler {self.scheduler}: cannot connect ({e})") from None
         return self
 

@@ -334,6 +334,7 @@ def command(args: argparse.Namespace) -> int:
     from sim.assets import AssetError, ensure_assets, solara_env
 
     cfg = load_scenario(args.scenario)  # a bad name fails here, before any server starts
+    _check_address(args.host, args.port)
     try:
         cache = ensure_assets()
     except AssetError as e:
@@ -353,6 +354,23 @@ def command(args: argparse.Namespace) -> int:
     finally:
         if proc.poll() is None:
             _stop(proc)
+
+
+def _check_address(host: str, port: int) -> None:
+    """Fail before starting the server when it could not listen at ``host:port`` (an unknown
+    address, a port in use), with the reason instead of the server's traceback."""
+    import socket
+
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            s.bind((host, port))
+    except (OSError, UnicodeError) as e:
+        reason = getattr(e, "strerror", None) or str(e)
+        hint = "" if host == "127.0.0.1" else ", or --host 127.0.0.1"
+        raise ConfigError(f"--host {host} --port {port}: cannot listen there ({reason}); "
+                          f"pass another --port{hint}") from None
 
 
 def _stop(proc: subprocess.Popen) -> int:

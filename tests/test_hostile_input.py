@@ -290,3 +290,29 @@ def test_deeply_nested_junk_is_refused_not_a_recursion_error(tmp_path, capsys, d
         err = capsys.readouterr().err
         assert err.startswith(f"error: {where}") and "nested more than 32 levels deep" in err, err
     assert not (tmp_path / "res").exists()
+
+
+def test_bad_addresses_are_refused_before_anything_starts(tmp_path, capsys, monkeypatch):
+    import socket
+
+    from sim import sweep
+
+    monkeypatch.setattr(sweep, "_CONNECT_SECONDS", 1.0)  # the silent port below waits this long
+
+    with socket.socket() as busy:  # a port in use
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        for argv, said in ((["view", "baseline", "--port", "99999"], "--port 99999: must be in"),
+                           (["view", "baseline", "--host", "no.such.host.invalid"],
+                            "cannot listen there"),
+                           (["view", "baseline", "--port", str(port)], "Address already in use"),
+                           (["sweep", "smoke", "--ci", "--scheduler", "garbage", "--out",
+                             str(tmp_path / "a")], "--scheduler garbage: cannot connect"),
+                           # a port that accepts but never answers (distributed issue 8071)
+                           (["sweep", "smoke", "--ci", "--scheduler", f"tcp://127.0.0.1:{port}",
+                             "--out", str(tmp_path / "b")], "nothing answered as a Dask scheduler")):
+            assert main(argv) == 2, argv
+            err = capsys.readouterr().err
+            assert said in err and "Traceback" not in err, err
+    assert list(tmp_path.iterdir()) == []  # no results folder was made
