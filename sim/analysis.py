@@ -27,6 +27,7 @@ import math
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -137,6 +138,34 @@ class Results:
         return table.reindex(self.point_ids)
 
 
+def _check_manifest(manifest: Any, where: Path) -> None:
+    """Raise :class:`ConfigError` naming the key when what reports read from a manifest has not
+    the type a sweep writes (other keys are kept unchecked)."""
+    from pydantic import BaseModel, ConfigDict, ValidationError
+
+    from sim.config import format_validation_error
+
+    class ManifestView(BaseModel):
+        model_config = ConfigDict(extra="allow", strict=True)
+        experiment: str | None = None
+        experiment_text: str | None = None
+        experiment_file: str | None = None
+        ci: bool | None = None
+        steps: int | None = None
+        replicates: int | None = None
+        design: dict[str, Any] | None = None
+        git: dict[str, Any] | None = None
+        versions: dict[str, Any] | None = None
+        counts: dict[str, Any] | None = None
+
+    if not isinstance(manifest, dict):
+        raise ConfigError(f"{where}: expected a JSON object, not {type(manifest).__name__}")
+    try:
+        ManifestView.model_validate(manifest)
+    except ValidationError as e:
+        raise ConfigError(format_validation_error(str(where), e)) from None
+
+
 def load_results(path: str | Path) -> Results:
     """Read a results folder; :class:`ConfigError` when it is not one."""
     path = Path(path)
@@ -153,8 +182,9 @@ def load_results(path: str | Path) -> Results:
     if (path / "manifest.json").is_file():
         try:
             manifest = json.loads((path / "manifest.json").read_text())
-        except (OSError, json.JSONDecodeError) as e:
+        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as e:
             raise ConfigError(f"{path / 'manifest.json'}: cannot read ({e})") from None
+        _check_manifest(manifest, path / "manifest.json")
     ts = pd.read_parquet(path / "timeseries.parquet") if (path / "timeseries.parquet").is_file() else None
     return Results.from_frame(runs, manifest, ts, path)
 

@@ -106,18 +106,23 @@ def _target(res: an.Results) -> float:
     """Target fitness of innovation speed: the experiment's override, else the schema default."""
     from sim.config import Run
 
-    try:
-        exp = tomllib.loads(res.manifest.get("experiment_text") or "")
-    except tomllib.TOMLDecodeError:
-        exp = {}
-    return float((exp.get("set") or {}).get("run.target_fitness", Run().target_fitness))
+    fixed = _experiment(res).get("set")
+    target = fixed.get("run.target_fitness") if isinstance(fixed, dict) else None
+    return float(target) if isinstance(target, int | float) else Run().target_fitness
 
 
 def _description(res: an.Results) -> str:
+    return str(_experiment(res).get("description", ""))
+
+
+def _experiment(res: an.Results) -> dict:
+    """The experiment file stored in the manifest, parsed; empty when absent or unreadable."""
+    from sim.config import ConfigError, loads_toml
+
     try:
-        return str(tomllib.loads(res.manifest.get("experiment_text") or "").get("description", ""))
-    except tomllib.TOMLDecodeError:
-        return ""
+        return loads_toml(res.manifest.get("experiment_text") or "", "experiment_text")
+    except (tomllib.TOMLDecodeError, ConfigError):
+        return {}
 
 
 # --------------------------------------------------------------------------------------------------

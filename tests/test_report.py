@@ -168,6 +168,37 @@ def test_cli_report_missing_folder_exits_2(tmp_path):
     assert main(["report", str(tmp_path / "missing")]) == 2
 
 
+@pytest.mark.parametrize("manifest,said", [
+    ("[1, 2]", "expected a JSON object, not list"),
+    ('{"design": "x"}', 'design = "x": Input should be a valid dictionary'),
+    ('{"steps": "104"}', 'steps = "104": Input should be a valid integer'),
+    ('{"experiment": [1]}', "experiment = [1]: Input should be a valid string"),
+    ('{"git": 3}', "git = 3: Input should be a valid dictionary"),
+    ("{", "cannot read"),
+    (b"\xff\xfe", "cannot read"),
+])
+def test_cli_report_refuses_a_hostile_manifest_naming_the_key(tmp_path, capsys, manifest, said):
+    from sim.cli import main
+
+    folder = synthetic_results(tmp_path / "h", "tech", n_rep=1, timeseries=False)
+    path = folder / "manifest.json"
+    path.write_bytes(manifest if isinstance(manifest, bytes) else manifest.encode())
+    assert main(["report", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {path}") and said in err and "Traceback" not in err, err
+    assert not (folder / "report.html").exists()
+
+
+def test_report_survives_a_hostile_stored_experiment_text(tmp_path):
+    folder = synthetic_results(tmp_path / "t", "tech", n_rep=1, timeseries=False)
+    path = folder / "manifest.json"
+    manifest = json.loads(path.read_text())
+    for text in ('description = 5\n[set]\n"run.target_fitness" = "x"\n', "set = 3\n",
+                 "a = " + "[" * 5000 + "]" * 5000 + "\n", "not toml ["):
+        path.write_text(json.dumps({**manifest, "experiment_text": text}))
+        assert report.build_report(folder, n_boot=50).is_file()
+
+
 @pytest.mark.browser
 def test_cli_report_renders_offline_in_chromium_with_pngs(tmp_path):
     from playwright.sync_api import sync_playwright
