@@ -28,6 +28,24 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.+-]+", "_", name).lstrip(".") or "scenario"
 
 
+def _check_run_folder(out: Path) -> None:
+    """A run's folder may be new or hold an earlier run; never a sweep's or another tool's files,
+    whose manifest a run would overwrite."""
+    import json
+
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out}: is not a folder")
+    manifest = out / "manifest.json"
+    if manifest.exists():
+        try:
+            kind = json.loads(manifest.read_text()).get("kind")
+        except (OSError, ValueError, AttributeError):
+            kind = None
+        if kind != "run":
+            raise ConfigError(f"--out {out}: holds other results (manifest kind {kind!r}); a run "
+                              "would overwrite its manifest: use --out elsewhere")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
@@ -43,9 +61,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     need = estimate_run_bytes(cfg, steps)
     check_memory(need["total"], parse_size(args.max_memory) if args.max_memory else None,
                  f"scenario {cfg.name}", need)
-    result = simulate(cfg, seed=seed, steps=steps)
     out = Path(args.out) if args.out else (
         ROOT / "results" / "runs" / f"{_slug(cfg.name)}-{config_hash(cfg)[:8]}-s{seed}")
+    _check_run_folder(out)
+    result = simulate(cfg, seed=seed, steps=steps)
     write_run(result, out)
     table = Table(caption=f"{cfg.name}, seed {seed}, {steps} steps, {result.wall_time:.2f} s")
     table.add_column("outcome")

@@ -316,3 +316,17 @@ def test_bad_addresses_are_refused_before_anything_starts(tmp_path, capsys, monk
             err = capsys.readouterr().err
             assert said in err and "Traceback" not in err, err
     assert list(tmp_path.iterdir()) == []  # no results folder was made
+
+
+def test_a_run_never_overwrites_a_sweeps_manifest(tmp_path, capsys):
+    folder = tmp_path / "sweep"
+    folder.mkdir()
+    manifest = folder / "manifest.json"
+    manifest.write_text('{"kind": "sweep", "experiment": "x"}')
+    assert main(["run", "baseline", "--steps", "2", "--out", str(folder)]) == 2
+    assert "holds other results (manifest kind 'sweep')" in capsys.readouterr().err
+    assert manifest.read_text() == '{"kind": "sweep", "experiment": "x"}'
+    assert sorted(p.name for p in folder.iterdir()) == ["manifest.json"]
+    run = tmp_path / "run"  # an earlier run's folder is fine to write again
+    assert main(["run", "baseline", "--steps", "2", "--out", str(run)]) == 0
+    assert main(["run", "baseline", "--steps", "3", "--out", str(run)]) == 0
