@@ -15,6 +15,7 @@ run is a pure function of its config and seed, and the final tables are sorted.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import json
@@ -892,7 +893,8 @@ def run_experiment(path_or_spec: str | Path | Plan, *, workers: int | None = Non
     try:
         # one sweep per folder; a remote scheduler is connected now (a bad address writes
         # nothing); a LocalCluster starts only when there are runs to do
-        with _Executor(workers, scheduler) as executor, FolderLock(out) as lock:
+        with _terminate_as_interrupt(), _Executor(workers, scheduler) as executor, \
+                FolderLock(out) as lock:
             if scheduler:
                 _check_workers_memory(plan, largest, executor.client())
             return _sweep(plan, out, fresh, executor, progress, lock.stale_note())
@@ -900,6 +902,24 @@ def run_experiment(path_or_spec: str | Path | Plan, *, workers: int | None = Non
         if e.errno not in STORAGE_ERRNOS:
             raise
         raise ResultsError(_write_failed(out, e)) from None
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt():
+    """SIGTERM (a batch scheduler's time limit, ``kill``) stops a sweep as Ctrl-C does: complete
+    chunks saved, the folder released, how to resume printed. Main thread only (Python's rule)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _saved_runs(out: Path) -> int:

@@ -221,8 +221,12 @@ def test_a_real_full_disk_then_a_read_only_folder_lose_nothing(small_disk, exper
 
 # --- Ctrl-C -----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("workers", [None, 2])
-def test_ctrl_c_stops_cleanly_says_how_to_resume_and_resumes(tmp_path, experiment, workers):
+@pytest.mark.parametrize("workers,sig,group", [(None, signal.SIGINT, True), (2, signal.SIGINT, True),
+                                               (None, signal.SIGTERM, False)])
+def test_ctrl_c_stops_cleanly_says_how_to_resume_and_resumes(tmp_path, experiment, workers, sig,
+                                                             group):
+    """Ctrl-C reaches the process group (as from a terminal); SIGTERM (a batch scheduler's time
+    limit, `kill`) the sweep's process alone. Both stop it the same clean way."""
     path = experiment[0]
     out = tmp_path / "res"
     cmd = [sys.executable, "-m", "sim", "sweep", str(path), "--out", str(out)]
@@ -235,7 +239,10 @@ def test_ctrl_c_stops_cleanly_says_how_to_resume_and_resumes(tmp_path, experimen
         assert proc.poll() is None, f"finished before Ctrl-C: {proc.communicate()}"
         assert time.monotonic() < deadline
         time.sleep(0.005)
-    os.killpg(proc.pid, signal.SIGINT)
+    if group:
+        os.killpg(proc.pid, sig)
+    else:
+        proc.send_signal(sig)
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, (stdout, stderr)
     said = " ".join((stdout + stderr).split())
