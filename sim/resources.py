@@ -15,9 +15,10 @@ BYTES_PER_CUSTOMER = 40
 BYTES_PER_SERIES_CELL = 8 * 3  # kernel output, DataFrame, Parquet buffer
 RUNTIME_BYTES = 250 * 2**20  # Python, NumPy, Numba, pandas and pyarrow loaded (measured RSS)
 # a sweep's plan: a validated Scenario and its table row per design point, a run spec per run
-# (tracemalloc on expand(): 18.5 KiB/point for pact_levers, 29.5 KiB/point for pact_sensitivity)
+# (tracemalloc on expand(): 17-18 KiB per point with its runs for pact_levers, 28 KiB for
+# pact_sensitivity; 243 bytes per run spec, from 2 vs 4,002 runs of 2 points)
 BYTES_PER_POINT = 32 * 2**10
-BYTES_PER_RUN = 2 * 2**10
+BYTES_PER_RUN = 512
 _UNITS = {"": 1, "B": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
 
 
