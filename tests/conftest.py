@@ -1,6 +1,7 @@
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -28,3 +29,13 @@ def run_cli(*args, cwd=ROOT, timeout=300):
     env = dict(os.environ)
     return subprocess.run([sys.executable, "-m", "sim", *args], capture_output=True, text=True,
                           cwd=cwd, timeout=timeout, env=env)
+
+
+def wait_for_chunks(proc: subprocess.Popen, out: Path, n: int, timeout: float = 120) -> None:
+    """Wait until the sweep ``proc``, writing into ``out``, has ``n`` chunk files (to interrupt it
+    part-way); fail if it ends first."""
+    deadline = time.monotonic() + timeout
+    while len(list((out / "chunks").glob("chunk-*.parquet"))) < n:
+        assert proc.poll() is None, f"finished before it could be interrupted: {proc.communicate()}"
+        assert time.monotonic() < deadline, f"fewer than {n} chunks after {timeout} s"
+        time.sleep(0.005)

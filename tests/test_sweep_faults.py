@@ -9,7 +9,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -17,7 +16,7 @@ import pytest
 
 from sim import cli, storage, sweep
 from sim.lock import LOCK_NAME, FolderBusy, FolderLock
-from tests.conftest import ROOT
+from tests.conftest import ROOT, wait_for_chunks
 from tests.test_sweep_kill import EXPERIMENT
 
 ENV = {**os.environ, sweep.ENV_CHUNK: "2"}
@@ -54,12 +53,8 @@ def _partial(path: Path, out: Path, chunks: int = 4) -> subprocess.Popen:
     """Start a sweep and SIGKILL it once ``chunks`` chunk files exist; return the dead process."""
     cmd = [sys.executable, "-m", "sim", "sweep", str(path), "--out", str(out)]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
     try:
-        while len(list((out / "chunks").glob("chunk-*.parquet"))) < chunks:
-            assert proc.poll() is None, f"finished before it could be killed: {proc.stderr.read()}"
-            assert time.monotonic() < deadline
-            time.sleep(0.005)
+        wait_for_chunks(proc, out, chunks)
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
@@ -234,11 +229,7 @@ def test_ctrl_c_stops_cleanly_says_how_to_resume_and_resumes(tmp_path, experimen
     # a terminal's Ctrl-C reaches the whole process group: the sweep and its worker processes
     proc = subprocess.Popen(cmd, cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, start_new_session=True)
-    deadline = time.monotonic() + 120
-    while len(list((out / "chunks").glob("chunk-*.parquet"))) < 4:
-        assert proc.poll() is None, f"finished before Ctrl-C: {proc.communicate()}"
-        assert time.monotonic() < deadline
-        time.sleep(0.005)
+    wait_for_chunks(proc, out, 4)
     if group:
         os.killpg(proc.pid, sig)
     else:

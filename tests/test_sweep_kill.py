@@ -5,12 +5,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pandas as pd
 
 from sim import sweep
-from tests.conftest import ROOT
+from tests.conftest import ROOT, wait_for_chunks
 
 EXPERIMENT = """
 description = "kill test"
@@ -39,12 +38,8 @@ def test_sigkill_then_resume_equals_uninterrupted(tmp_path):
     cmd = [sys.executable, "-m", "sim", "sweep", str(path), "--out", str(out)]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     chunks = out / "chunks"
-    deadline = time.monotonic() + 120
     try:
-        while len(list(chunks.glob("chunk-*.parquet"))) < 4:
-            assert proc.poll() is None, f"finished before it could be killed: {proc.stderr.read()}"
-            assert time.monotonic() < deadline
-            time.sleep(0.005)
+        wait_for_chunks(proc, out, 4)
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
