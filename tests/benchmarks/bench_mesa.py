@@ -14,17 +14,7 @@ from __future__ import annotations
 import argparse
 import time
 
-
-def kernel_rate(world, inputs, n: int, steps: int, repeat: int) -> float:
-    from sim.engine import run_arrays
-
-    run_arrays(world, inputs, 1, 2)  # compile / load outside the timing
-    best = float("inf")
-    for _ in range(repeat):
-        t = time.perf_counter()
-        run_arrays(world, inputs, 1, steps)
-        best = min(best, time.perf_counter() - t)
-    return n * steps / best
+from bench_kernel import kernel_rate  # run as a script: this folder is on sys.path
 
 
 def mesa_rate(cfg, world, inputs, n: int, steps: int) -> tuple[float, float]:
