@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config import Scenario, load_scenario
-from sim.metrics import SERIES_NAMES, Series, Tally, outcomes
+from sim.metrics import SERIES_NAMES, Tally, outcomes
 from sim.params import Inputs, build_inputs
 from sim.world import World, build_world
 
@@ -34,19 +34,12 @@ class RunResult:
 def run_arrays(world: World, inputs: Inputs, seed: int, steps: int):
     """Run the kernel; return (series, lead_hist, tally) arrays."""
     from sim.kernel import run_kernel  # import here: keeps `import sim` free of Numba work
+    from sim.state import new_state
 
-    series = np.zeros((steps, len(Series)), np.float64)
-    lead_hist = np.zeros(steps + 1, np.int64)
-    tally = np.zeros(len(Tally), np.float64)
-    pop, g, land = world.population, world.graph, world.landscape
-    run_kernel(pop.unit, pop.empowered, pop.resourceful, pop.influencer, world.threshold,
-               world.platform0, world.p_socialize,
-               g.indptr, g.nbr, g.kind, g.eu, g.adv_rank, g.contacts,
-               land.dep, land.table, land.max_score, land.exponent, land.optimum,
-               inputs.mech, inputs.const, inputs.adoption_rule, inputs.funnel_rule,
-               inputs.socialization_rule, inputs.code_blank, inputs.reality, inputs.stop_converged,
-               seed, series, lead_hist, tally)
-    return series[:int(tally[Tally.STEPS_RUN])], lead_hist, tally
+    state = new_state(world, inputs, seed, steps)
+    run_kernel(state)
+    out = state.arrays
+    return out["series"][:int(out["tally"][Tally.STEPS_RUN])], out["lead_hist"], out["tally"]
 
 
 def run_mesa(cfg: Scenario, world: World, inputs: Inputs, seed: int, steps: int):

@@ -8,22 +8,13 @@ sees the same order (which makes floating-point sums identical across backends).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
 
 import numpy as np
 
 from sim.config import Graph as GraphConfig
-from sim.population import Group, Population
+from sim.enums import EdgeKind, Group
+from sim.population import Population
 from sim.rng import Stream, generator
-
-
-class EdgeKind(IntEnum):
-    INTRA = 0  # small world inside a unit
-    INTER = 1  # weak tie to another unit
-    PLATFORM = 2  # latent; active while both ends are active users and the tie exists (Technology)
-    ADVOCATE = 3  # extra cross-unit tie of an advocate candidate; active while one end is advocate
-    EMP_CUST = 4  # employee - customer
-    CUST_CUST = 5  # customer - customer (word of mouth)
 
 
 @dataclass(frozen=True)

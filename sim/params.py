@@ -14,29 +14,7 @@ from enum import IntEnum
 import numpy as np
 
 from sim.config import LEVERS, Scenario
-
-
-class Lever(IntEnum):
-    PROCESS = 0
-    ADVOCATES = 1
-    CULTURE = 2
-    TECHNOLOGY = 3
-
-
-class AdoptionRule(IntEnum):
-    BASS = 0
-    THRESHOLD = 1
-
-
-class SocializationRule(IntEnum):
-    ADOPT = 0
-    MARCH = 1
-
-
-class FunnelRule(IntEnum):
-    STAGE_GATE = 0
-    MARCH_CODE = 1
-    NONE = 2
+from sim.enums import AdoptionRule, FunnelRule, Lever, SocializationRule
 
 
 class Mech(IntEnum):

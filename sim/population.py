@@ -7,43 +7,11 @@ graph. Initialisation (ODD section 5) draws from named streams of the run seed o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
 
 import numpy as np
 
+from sim.enums import Group
 from sim.rng import Stream, generator
-
-
-class Group(IntEnum):
-    """Forrester's HERO Index groups, from the (empowered, resourceful) flags."""
-
-    HERO = 0  # empowered and resourceful
-    LOCKED_DOWN = 1  # empowered only
-    ROGUE = 2  # resourceful only
-    DISENFRANCHISED = 3  # neither
-
-
-class Platform(IntEnum):
-    """Platform adoption state of an employee."""
-
-    NON_USER = 0
-    ACTIVE = 1
-    LAPSED = 2
-
-
-class Stage(IntEnum):
-    """Where an employee's idea is in the funnel (NONE: no idea in the funnel)."""
-
-    NONE = -1
-    SCREEN = 0
-    DEVELOP = 1
-    PILOT = 2
-
-
-def group_of(empowered: bool, resourceful: bool) -> Group:
-    if empowered:
-        return Group.HERO if resourceful else Group.LOCKED_DOWN
-    return Group.ROGUE if resourceful else Group.DISENFRANCHISED
 
 
 @dataclass(frozen=True)

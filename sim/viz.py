@@ -248,7 +248,7 @@ def network_png(model: InnovationModel) -> bytes:
 
     from PIL import ImageDraw
 
-    from sim.rules.technology import ACTIVE
+    from sim.enums import Platform
 
     background, xy = _background(model.world)
     image = background.copy()
@@ -257,7 +257,7 @@ def network_png(model: InnovationModel) -> bytes:
     r = 3.5 if n <= 2000 else 2.0
     for e, (x, y) in zip(model.employees, xy.tolist(), strict=True):
         colour = GROUP_COLOURS[e.group]
-        ring = "black" if e.platform == ACTIVE else None
+        ring = "black" if e.platform == Platform.ACTIVE else None
         if e.is_advocate:
             draw.regular_polygon((x, y, 2.2 * r), 4, rotation=45, fill=colour, outline="black")
         else:

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.config import Scenario
+from sim.enums import Platform
 from sim.graph import SocialGraph, build_graph
 from sim.landscape import Landscape, build_landscape
 from sim.population import Population, build_population
 from sim.rng import Stream, generator, key_for
-from sim.rules.technology import ACTIVE, threshold_of
+from sim.rules.technology import threshold_of
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ def build_world(cfg: Scenario, seed: int) -> World:
                           for i in range(p.n_employees)], dtype=np.float64)
     platform0 = np.zeros(p.n_employees, np.int64)
     seeds = generator(seed, Stream.PLATFORM).permutation(p.n_employees)[:cfg.technology.n_seed_users]
-    platform0[seeds] = ACTIVE
+    platform0[seeds] = Platform.ACTIVE
     p_soc = np.full(p.n_employees, b.p_socialize)
     n_slow = int(round(b.share_slow * p.n_employees))
     p_soc[generator(seed, Stream.LEARNERS).permutation(p.n_employees)[:n_slow]] = b.p_socialize_slow

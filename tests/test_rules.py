@@ -3,9 +3,11 @@
 import numpy as np
 
 import sim
+from sim.enums import Group
+from sim.enums import SocializationRule as Soc
 from sim.landscape import build_landscape, fitness
 from sim.rng import Stream, key_for
-from sim.rules import advocates, culture, market, process, search, technology
+from sim.rules import advocates, beliefs, culture, market, process, search, technology, ties
 from tests.conftest import small
 
 K = key_for(11, Stream.SEARCH, 4)
@@ -26,12 +28,12 @@ def test_platform_rule_limits():
 
 def test_platform_tie_activity():
     # latent platform tie: only if it exists at this Technology level and both ends are active
-    assert technology.tie_active(2, 0.3, 1, 1, 5, 5, 0, 0.5)
-    assert not technology.tie_active(2, 0.7, 1, 1, 5, 5, 0, 0.5)
-    assert not technology.tie_active(2, 0.3, 1, 0, 5, 5, 0, 0.5)
+    assert ties.tie_active(2, 0.3, 1, 1, 5, 5, 0, 0.5)
+    assert not ties.tie_active(2, 0.7, 1, 1, 5, 5, 0, 0.5)
+    assert not ties.tie_active(2, 0.3, 1, 0, 5, 5, 0, 0.5)
     # advocate tie: only while an end is an advocate
-    assert technology.tie_active(3, 0.0, 0, 0, 2, 9, 3, 0.0)
-    assert not technology.tie_active(3, 0.0, 0, 0, 4, 9, 3, 0.0)
+    assert ties.tie_active(3, 0.0, 0, 0, 2, 9, 3, 0.0)
+    assert not ties.tie_active(3, 0.0, 0, 0, 4, 9, 3, 0.0)
 
 
 def test_zero_adoption_probabilities_nobody_adopts():
@@ -54,7 +56,7 @@ def test_no_funnel_capacity_no_launches():
 def test_k0_local_search_reaches_global_max():
     land = build_landscape(16, 0, 8.0, seed=5)
     for agent in range(5):
-        sol = search.random_solution(16, K, agent, 0)
+        sol = beliefs.random_solution(16, K, agent, 0)
         fit = fitness(sol, land.dep, land.table, land.max_score, 8.0)
         for step in range(400):
             key = key_for(1, Stream.SEARCH, step)
@@ -71,7 +73,7 @@ def test_copy_and_explore():
     for agent in range(50):
         mask = search.explore_mask(12, 3, K, agent)
         assert 1 <= bin(mask).count("1") <= 3 and mask < (1 << 12)
-        sol = search.random_solution(12, K, agent, 0)
+        sol = beliefs.random_solution(12, K, agent, 0)
         fit = fitness(sol, land.dep, land.table, land.max_score, 8.0)
         s2, f2, _ = search.search(sol, fit, sol, -1.0, True, False, 2, 0.0, 0.0, land.dep,
                                   land.table, land.max_score, 8.0, K, agent)
@@ -79,14 +81,14 @@ def test_copy_and_explore():
 
 
 def test_culture_rules():
-    assert culture.group(True, True) == culture.HERO
-    assert culture.group(False, False) == culture.DISENFRANCHISED
+    assert culture.group(True, True) == Group.HERO
+    assert culture.group(False, False) == Group.DISENFRANCHISED
     full = 0b1111
-    assert culture.socialize(0b0000, full, 0b1111, full, 4, 1.0, culture.ADOPT, K, 0) == (0b1111, full)
-    assert culture.socialize(0b0000, full, 0b1111, full, 4, 0.0, culture.ADOPT, K, 0) == (0, full)
+    assert culture.socialize(0b0000, full, 0b1111, full, 4, 1.0, Soc.ADOPT, K, 0) == (0b1111, full)
+    assert culture.socialize(0b0000, full, 0b1111, full, 4, 0.0, Soc.ADOPT, K, 0) == (0, full)
     # March: an opposite belief becomes undecided, an undecided one takes the code's value; the
     # code's undecided bits (here bit 3) move nobody
-    got = culture.socialize(0b0001, 0b0011, 0b0110, 0b0111, 4, 1.0, culture.MARCH, K, 0)
+    got = culture.socialize(0b0001, 0b0011, 0b0110, 0b0111, 4, 1.0, Soc.MARCH, K, 0)
     assert got == (0b0100, 0b0100)
     assert not culture.submits(0, 0.5, 0.5, 1.0, 1, 1, 1, 1, K, 0)  # not better: never submits
     assert culture.submits(0, 0.6, 0.5, 1.0, 1, 1, 1, 1, K, 0)

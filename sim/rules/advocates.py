@@ -3,6 +3,10 @@ sponsorship of ideas (R5s)."""
 
 from numba import njit
 
+from sim.enums import EdgeKind
+from sim.params import Mech
+from sim.rules.ties import tie_usable
+
 
 @njit(cache=True)
 def is_advocate(rank, n_advocates):
@@ -26,3 +30,18 @@ def stage_duration(duration, sponsored, sponsor_speed):
 def idea_priority(sponsored, t_submit, idea, n_ideas):
     """R5p: review order key (lower first): sponsored ideas, then the oldest, then by id."""
     return (0 if sponsored else 1) * 1_000_000_000 * n_ideas + t_submit * n_ideas + idea
+
+
+@njit(cache=True)
+def sponsored(s, i):
+    """R5s: is employee ``i``'s idea backed by an advocate: its own, or a colleague's over a usable
+    tie (CSR order, the first found)?"""
+    n_advocates = s.mech[s.t, Mech.N_ADVOCATES]
+    if is_advocate(s.adv_rank[i], n_advocates):
+        return True
+    for e in range(s.indptr[i], s.indptr[i + 1]):
+        if s.kind[e] >= EdgeKind.EMP_CUST:
+            break
+        if is_advocate(s.adv_rank[s.nbr[e]], n_advocates) and tie_usable(s, i, e):
+            return True
+    return False

@@ -1,22 +1,26 @@
 """Rules moved by Culture: empowerment (R2a), sharing (R3s), submission (R4), tolerance of
-exploration (R3e), and the organisational learning no lever moves: socialization and turnover (R6)."""
+exploration (R3e), and the organisational learning no lever moves: socialization and turnover (R6).
+
+Per-agent functions of the state (``empower``, ``submit``, ``learn``) apply these rules to one
+employee's row; the kernel and the Mesa agents both call them."""
 
 from numba import njit
 
+from sim.enums import FunnelRule, Group, Platform, SocializationRule, Stage
+from sim.landscape import fitness
+from sim.params import Const, Mech
 from sim.rng import uniform
-
-HERO = 0
-LOCKED_DOWN = 1
-ROGUE = 2
-DISENFRANCHISED = 3
+from sim.rules.advocates import sponsored
+from sim.rules.beliefs import NEWCOMER_KNOWN_SLOT, NEWCOMER_SLOT, random_known, random_solution
+from sim.rules.technology import resourceful_next
 
 
 @njit(cache=True)
 def group(empowered, resourceful):
     """Forrester's HERO Index group of an employee."""
     if empowered:
-        return HERO if resourceful else LOCKED_DOWN
-    return ROGUE if resourceful else DISENFRANCHISED
+        return Group.HERO if resourceful else Group.LOCKED_DOWN
+    return Group.ROGUE if resourceful else Group.DISENFRANCHISED
 
 
 @njit(cache=True)
@@ -46,19 +50,15 @@ def submits(grp, fit, deployed_fit, p_submit, rel_hero, rel_locked, rel_rogue, r
     p_submit times its group's multiplier."""
     if fit <= deployed_fit:
         return False
-    if grp == HERO:
+    if grp == Group.HERO:
         rel = rel_hero
-    elif grp == LOCKED_DOWN:
+    elif grp == Group.LOCKED_DOWN:
         rel = rel_locked
-    elif grp == ROGUE:
+    elif grp == Group.ROGUE:
         rel = rel_rogue
     else:
         rel = rel_dis
     return uniform(key, agent, 0) < p_submit * rel
-
-
-ADOPT = 0
-MARCH = 1
 
 
 @njit(cache=True)
@@ -73,7 +73,7 @@ def socialize(sol, known, code, code_known, nk_n, p_socialize, rule, key, agent)
     for b in range(nk_n):
         if (todo >> b) & 1 and uniform(key, agent, b) < p_socialize:
             bit = 1 << b
-            if rule == ADOPT or (known & bit) == 0:
+            if rule == SocializationRule.ADOPT or (known & bit) == 0:
                 sol = (sol & ~bit) | (code & bit)
                 known |= bit
             else:
@@ -99,3 +99,61 @@ def newcomer_flags(share_hero, share_locked, share_rogue, key, agent):
     if u < share_hero + share_locked + share_rogue:
         return False, True
     return False, False
+
+
+@njit(cache=True)
+def empower(s, i, key):
+    """R2a (Culture empowers) and R2b (platform tools make users resourceful) for employee ``i``:
+    its own flags only, updated in place."""
+    m = s.mech[s.t]
+    empowered = empowered_next(s.empowered[i], m[Mech.P_EMPOWER], key, i)
+    s.resourceful[i] = resourceful_next(s.resourceful[i], s.platform[i], m[Mech.P_RESOURCEFUL],
+                                        key, i)
+    s.empowered[i] = empowered
+
+
+@njit(cache=True)
+def submit(s, i, key):
+    """R4 (stage-gate funnel only): employee ``i`` without an idea in the funnel may submit its
+    solution (one that beats the deployed one) into its idea slot, sponsored if an advocate backs
+    it (R5s); counts it in ``s.submissions``."""
+    if s.funnel_rule != FunnelRule.STAGE_GATE or s.idea_stage[i] != Stage.NONE:
+        return  # ideas go to a stage gate only, one per employee at a time
+    c = s.const
+    if not submits(group(s.empowered[i], s.resourceful[i]), s.fitness[i], s.deployed_fitness,
+                   s.mech[s.t, Mech.P_SUBMIT], c[Const.REL_SUBMIT_HERO], c[Const.REL_SUBMIT_LOCKED],
+                   c[Const.REL_SUBMIT_ROGUE], c[Const.REL_SUBMIT_DISENFRANCHISED], key, i):
+        return
+    s.idea_sponsored[i] = sponsored(s, i)
+    s.idea_stage[i] = Stage.SCREEN
+    s.idea_solution[i] = s.solution[i]
+    s.idea_t_submit[i] = s.t
+    s.idea_t_stage[i] = s.t
+    s.idea_origin[i] = s.origin[i]
+    s.ever_submitted[i] = True
+    s.submissions += 1
+
+
+@njit(cache=True)
+def learn(s, i, key_socialize, key_turnover):
+    """R6a: employee ``i`` moves toward the code as it stood at the start of the step; R6b: it may
+    leave, and a newcomer takes the seat (R6c: same unit, ties, contacts and socialization rate;
+    an idea the predecessor left in the funnel stays there)."""
+    c = s.const
+    nk_n = s.dep.shape[0]
+    sol, known = socialize(s.solution[i], s.known[i], s.code_at_start, s.code_known_at_start, nk_n,
+                           s.p_soc[i], s.soc_rule, key_socialize, i)
+    s.known[i] = known
+    if sol != s.solution[i]:
+        s.solution[i] = sol
+        s.fitness[i] = fitness(sol, s.dep, s.table, s.max_score, s.exponent)
+    if leaves(c[Const.P_TURNOVER], key_turnover, i):
+        s.empowered[i], s.resourceful[i] = newcomer_flags(
+            c[Const.SHARE_HERO], c[Const.SHARE_LOCKED], c[Const.SHARE_ROGUE], key_turnover, i)
+        s.known[i] = random_known(nk_n, c[Const.P_BELIEF], key_turnover, i, NEWCOMER_KNOWN_SLOT)
+        s.solution[i] = random_solution(nk_n, key_turnover, i, NEWCOMER_SLOT) & s.known[i]
+        s.fitness[i] = fitness(s.solution[i], s.dep, s.table, s.max_score, s.exponent)
+        s.platform[i] = Platform.NON_USER
+        s.shared[i] = False
+        s.ever_submitted[i] = False
+        s.origin[i] = s.unit[i]

@@ -1,7 +1,11 @@
-"""Rules of the market no lever moves directly: customer adoption (R7a, R7w), turbulence (R7b)."""
+"""Rules of the market no lever moves directly: customer adoption (R7a, R7w), turbulence (R7b,
+R7c)."""
 
 from numba import njit
 
+from sim.enums import EdgeKind
+from sim.landscape import fitness, flip_row, global_max_score, redraw_row
+from sim.params import Const
 from sim.rng import randint, uniform
 
 
@@ -17,6 +21,44 @@ def customer_adopts(p_value, rel_value, gain, q_wom, share, key, agent):
 def wom_weight(is_influencer, rel_influencer):
     """R7w: weight of a contact in a customer's word of mouth (mass influencers count more)."""
     return rel_influencer if is_influencer else 1.0
+
+
+@njit(cache=True)
+def adopted_share(s, c):
+    """R7a, R7w: the weighted share of adopters among customer ``c``'s word-of-mouth contacts (mass
+    influencers weigh more); 0 without contacts. Summed in CSR order."""
+    n_emp = s.unit.shape[0]
+    node = n_emp + c
+    w_adopted = 0.0
+    w_total = 0.0
+    for e in range(s.indptr[node], s.indptr[node + 1]):
+        if s.kind[e] != EdgeKind.CUST_CUST:
+            continue
+        j = s.nbr[e] - n_emp
+        w = wom_weight(s.influencer[j], s.const[Const.REL_INFLUENCER])
+        w_total += w
+        if s.adopted[j]:
+            w_adopted += w
+    return w_adopted / w_total if w_total > 0.0 else 0.0
+
+
+@njit(cache=True)
+def plan_adoption(s, c, key):
+    """R7a for customer ``c``: write whether it has adopted next step into ``s.adopted_next[c]``
+    (adoption is for good; the gain is the deployed solution's since step 0)."""
+    if s.adopted[c]:
+        s.adopted_next[c] = True
+        return
+    k = s.const
+    gain = s.deployed_fitness - s.initial_fitness
+    s.adopted_next[c] = customer_adopts(k[Const.P_VALUE], k[Const.REL_VALUE], gain, k[Const.Q_WOM],
+                                        adopted_share(s, c), key, c)
+
+
+@njit(cache=True)
+def apply_adoption(s, c):
+    """Take customer ``c``'s planned adoption."""
+    s.adopted[c] = s.adopted_next[c]
 
 
 @njit(cache=True)
@@ -38,3 +80,31 @@ def reality_flips(p_turbulence, nk_n, key):
         if uniform(key, 0, 64 + b) < p_turbulence:
             mask |= 1 << b
     return mask
+
+
+@njit(cache=True)
+def turbulence(s, key):
+    """R7b (NK: maybe redraw one bit's contributions) or R7c (March's reality: each bit may flip);
+    when the market moved, its new maximum and every fitness are recomputed. Sets ``s.moved``."""
+    nk_n = s.dep.shape[0]
+    p = s.const[Const.P_TURBULENCE]
+    moved = False
+    if s.reality:
+        flips = reality_flips(p, nk_n, key)
+        for b in range(nk_n):
+            if (flips >> b) & 1:
+                flip_row(s.table, b)
+        moved = flips != 0
+    else:
+        row = turbulence_row(p, nk_n, key)
+        if row >= 0:
+            redraw_row(s.table, row, key)
+            moved = True
+    s.moved = moved
+    if not moved:
+        return
+    s.max_score, s.optimum = global_max_score(s.dep, s.table)
+    for i in range(s.solution.shape[0]):
+        s.fitness[i] = fitness(s.solution[i], s.dep, s.table, s.max_score, s.exponent)
+    s.deployed_fitness = fitness(s.deployed, s.dep, s.table, s.max_score, s.exponent)
+    s.code_fitness = fitness(s.code, s.dep, s.table, s.max_score, s.exponent)

@@ -1,11 +1,18 @@
 """Rules moved by Process: review capacity (R5c), gates (R5g), absorption of launches into the
-organisational code (R5a), and March's code learning (R5m)."""
+organisational code (R5a), and March's code learning (R5m); and the two organisation-level rule
+sets over the run's state that use them: the stage gate and March's code."""
 
 import math
 
+import numpy as np
 from numba import njit
 
+from sim.enums import Stage
+from sim.landscape import expected_fitness, fitness
+from sim.metrics import Tally
+from sim.params import Const, Mech
 from sim.rng import normal, uniform
+from sim.rules.advocates import idea_priority, stage_duration
 
 
 @njit(cache=True)
@@ -86,3 +93,97 @@ def code_knowledge(code, code_known, optimum, nk_n):
         if (code_known >> b) & 1:
             agree += 1 if ((code ^ optimum) >> b) & 1 == 0 else -1
     return agree / nk_n
+
+
+@njit(cache=True)
+def _queue(s, stage, t):
+    """R5s, R5p: the ideas in ``stage`` that have spent their time there, in review order, into
+    ``s.due``; returns how many."""
+    m = s.mech[t]
+    count = 0
+    for i in range(s.idea_stage.shape[0]):
+        if s.idea_stage[i] == stage and t - s.idea_t_stage[i] >= stage_duration(
+                m[Mech.DUR_SCREEN + stage], s.idea_sponsored[i], m[Mech.SPONSOR_SPEED]):
+            s.due[count] = i
+            s.priority[count] = idea_priority(s.idea_sponsored[i], s.idea_t_submit[i], i,
+                                              s.idea_stage.shape[0])
+            count += 1
+    order = np.argsort(s.priority[:count])
+    s.due[:count] = s.due[:count][order]
+    return count
+
+
+@njit(cache=True)
+def _launch(s, i, key_code):
+    """R5a: idea ``i`` is launched: its lead time is recorded and the code absorbs it."""
+    s.launches += 1
+    s.lead_hist[s.t - s.idea_t_submit[i]] += 1
+    if s.idea_origin[i] != s.unit[i]:
+        s.tally[Tally.CROSSED] += 1
+    s.code = absorb(s.code, s.idea_solution[i], s.dep.shape[0], s.mech[s.t, Mech.P_ABSORB],
+                    key_code, i)
+
+
+@njit(cache=True)
+def stage_gate(s, key_gate, key_code):
+    """R5c, R5s, R5p, R5w, R5g, R5a: later stages first, each reviews its due ideas in priority
+    order up to its capacity; an idea that no longer beats the deployed solution is withdrawn; a
+    pilot that passes is launched, and the best launch of the step is deployed."""
+    t = s.t
+    m = s.mech[t]
+    capacity = reviews_allowed(m[Mech.CAPACITY], t)
+    new_deployed, new_fitness = s.deployed, s.deployed_fitness
+    for stage in (Stage.PILOT, Stage.DEVELOP, Stage.SCREEN):
+        count = _queue(s, stage, t)
+        if count == 0 or capacity == 0:
+            continue
+        reviewed = 0
+        for r in range(count):
+            if reviewed == capacity:
+                break
+            i = s.due[r]
+            idea_fit = fitness(s.idea_solution[i], s.dep, s.table, s.max_score, s.exponent)
+            if withdrawn(idea_fit, s.deployed_fitness):
+                s.idea_stage[i] = Stage.NONE
+                continue
+            reviewed += 1
+            if not gate_passes(idea_fit - s.deployed_fitness, m[Mech.GATE_NOISE], s.contacts[i],
+                               s.const[Const.REL_CONTACT], s.const[Const.GATE_BAR], key_gate, i,
+                               stage):
+                s.idea_stage[i] = Stage.NONE
+                continue
+            if stage < Stage.PILOT:
+                s.idea_stage[i] = stage + 1
+                s.idea_t_stage[i] = t
+                continue
+            s.idea_stage[i] = Stage.NONE
+            _launch(s, i, key_code)
+            if idea_fit > new_fitness:
+                new_deployed, new_fitness = s.idea_solution[i], idea_fit
+    s.deployed, s.deployed_fitness = new_deployed, new_fitness
+    s.code_fitness = fitness(s.code, s.dep, s.table, s.max_score, s.exponent)
+
+
+@njit(cache=True)
+def march_code(s, key_act, key_code):
+    """R5n, R5m: March (1991): the code learns from the superior group, the employees whose action
+    (coin flips where undecided) scores above the code's expected score; the code is deployed."""
+    nk_n = s.dep.shape[0]
+    code_score = expected_fitness(s.code, s.code_known, s.dep, s.table, s.max_score, s.exponent)
+    n_superior = 0
+    s.ones[:] = 0
+    for i in range(s.solution.shape[0]):
+        action = act(s.solution[i], s.known[i], nk_n, key_act, i)
+        action_fit = s.fitness[i] if action == s.solution[i] else fitness(
+            action, s.dep, s.table, s.max_score, s.exponent)
+        if action_fit > code_score:
+            n_superior += 1
+            for b in range(nk_n):
+                s.ones[b] += (action >> b) & 1
+    code, known = code_learn(s.code, s.code_known, s.ones, n_superior, nk_n,
+                             s.mech[s.t, Mech.P_CODE_LEARN], key_code)
+    if code != s.code or known != s.code_known:
+        s.launches = 1
+        s.code, s.code_known = code, known
+        s.code_fitness = fitness(code, s.dep, s.table, s.max_score, s.exponent)
+        s.deployed, s.deployed_fitness = s.code, s.code_fitness

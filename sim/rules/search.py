@@ -6,39 +6,16 @@ Slots of the SEARCH stream per employee and step: 0 works this step, 1 keeps a w
 
 from numba import njit
 
+from sim.enums import EdgeKind, Group, Platform
 from sim.landscape import fitness
+from sim.params import Const, Mech
 from sim.rng import randint, uniform
-from sim.rules.culture import keeps_worse
+from sim.rules.culture import group, keeps_worse, shares_next
+from sim.rules.technology import sees_feed
+from sim.rules.ties import tie_usable
 
 SLOT_FLIP = 3
 SLOT_COPY = 32
-KNOWN_SLOT = 64  # first slot of a starting employee's decided-bit draws (INIT_SOLUTION stream)
-NEWCOMER_SLOT = 8  # first slot of a newcomer's solution bits (TURNOVER stream; 0-1 are taken)
-NEWCOMER_KNOWN_SLOT = 80  # first slot of a newcomer's decided-bit draws (TURNOVER stream)
-
-
-@njit(cache=True)
-def random_solution(nk_n, key, agent, slot0):
-    """R0s: a uniformly random solution (one draw per bit, slots slot0 ...)."""
-    s = 0
-    for b in range(nk_n):
-        if uniform(key, agent, slot0 + b) < 0.5:
-            s |= 1 << b
-    return s
-
-
-@njit(cache=True)
-def random_known(nk_n, p_belief, key, agent, slot0):
-    """R0k: which bits a starting or newcomer employee holds a belief on (each with p_belief);
-    every bit, without a draw, when p_belief is 1."""
-    full = (1 << nk_n) - 1
-    if p_belief >= 1.0:
-        return full
-    mask = 0
-    for b in range(nk_n):
-        if uniform(key, agent, slot0 + b) < p_belief:
-            mask |= 1 << b
-    return mask
 
 
 @njit(cache=True)
@@ -108,3 +85,69 @@ def search(sol, fit, best_sol, best_fit, is_hero, empowered, n_flip_hero, copy_e
     if cfit > fit or (cand != sol and keeps_worse(empowered, p_accept_worse, key, agent, 1)):
         return cand, cfit, False
     return sol, fit, False
+
+
+@njit(cache=True)
+def feed_source(s):
+    """R3f: the employee whose shared solution the feed shows (the best shared by an active user;
+    the lowest index wins ties), or -1."""
+    feed = -1
+    for i in range(s.solution.shape[0]):
+        if s.shared[i] and s.platform[i] == Platform.ACTIVE and better_source(
+                s.fitness[i], feed >= 0, s.fitness[feed]):
+            feed = i
+    return feed
+
+
+@njit(cache=True)
+def best_visible(s, i, feed, key_feed):
+    """R3v: the best source employee ``i`` sees (-1: none): shared solutions of colleagues over
+    usable ties in CSR order, then the feed (``feed``, if ``i`` sees it this step)."""
+    best = -1
+    for e in range(s.indptr[i], s.indptr[i + 1]):
+        if s.kind[e] >= EdgeKind.EMP_CUST:
+            break
+        j = s.nbr[e]
+        if s.shared[j] and better_source(s.fitness[j], best >= 0, s.fitness[best]) \
+                and tie_usable(s, i, e):
+            best = j
+    if feed >= 0 and feed != i and sees_feed(s.platform[i], s.mech[s.t, Mech.P_FEED], key_feed, i):
+        if better_source(s.fitness[feed], best >= 0, s.fitness[best]):
+            best = feed
+    return best
+
+
+@njit(cache=True)
+def plan_search(s, i, feed, key, key_feed, key_share):
+    """R3w, R3, R3o, R3s for employee ``i``: write its next solution, fitness, origin and sharing
+    into the ``*_next`` rows; the bits search changes become decided (its own row, at once)."""
+    m = s.mech[s.t]
+    sol, fit = s.solution[i], s.fitness[i]
+    hero = group(s.empowered[i], s.resourceful[i]) == Group.HERO
+    s.solution_next[i] = sol
+    s.fitness_next[i] = fit
+    s.origin_next[i] = s.origin[i]
+    if works(s.const[Const.VELOCITY], key, i):
+        best = best_visible(s, i, feed, key_feed)
+        best_sol = sol if best < 0 else s.solution[best]
+        best_fit = -1.0 if best < 0 else s.fitness[best]
+        s2, f2, copied = search(sol, fit, best_sol, best_fit, hero, s.empowered[i],
+                                int(s.const[Const.N_FLIP_HERO]), m[Mech.COPY_ERROR],
+                                m[Mech.P_ACCEPT_WORSE], s.dep, s.table, s.max_score, s.exponent,
+                                key, i)
+        s.solution_next[i] = s2
+        s.fitness_next[i] = f2
+        s.known[i] |= s2 ^ sol
+        s.origin_next[i] = origin_after_search(s.origin[i], s.origin[best], s.unit[i], copied,
+                                               s2 != sol)
+    s.shared_next[i] = shares_next(hero, m[Mech.P_SHARE], s.const[Const.REL_SHARE_HERO],
+                                   key_share, i)
+
+
+@njit(cache=True)
+def apply_search(s, i):
+    """Take employee ``i``'s planned solution, fitness, origin and sharing."""
+    s.solution[i] = s.solution_next[i]
+    s.fitness[i] = s.fitness_next[i]
+    s.origin[i] = s.origin_next[i]
+    s.shared[i] = s.shared_next[i]

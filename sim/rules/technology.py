@@ -1,37 +1,13 @@
-"""Rules moved by Technology: platform adoption (R1), platform ties (R1a), the feed (R3f),
-tools that make users resourceful (R2b)."""
+"""Rules moved by Technology: platform adoption (R1), the feed (R3f), tools that make users
+resourceful (R2b). Platform ties (R1a) are in ``sim.rules.ties``."""
 
 from numba import njit
 
+from sim.enums import AdoptionRule, EdgeKind, Platform
+from sim.params import Const, Mech
 from sim.rng import uniform
-
-NON_USER = 0
-ACTIVE = 1
-LAPSED = 2
-BASS = 0
-THRESHOLD = 1
-# edge kinds (sim.graph.EdgeKind)
-INTRA = 0
-INTER = 1
-PLATFORM = 2
-ADVOCATE = 3
-
-
-@njit(cache=True)
-def tie_active(kind, eu, state_i, state_j, rank_i, rank_j, n_advocates, platform_ties):
-    """R1a: is an employee-employee tie usable at this step?
-
-    Intra- and inter-unit ties always are; a latent platform tie exists when its draw ``eu`` falls
-    below the Technology-set share of ties and is active while both ends are active users; an
-    advocate's extra tie is active while one end is an advocate.
-    """
-    if kind == INTRA or kind == INTER:
-        return True
-    if kind == PLATFORM:
-        return eu < platform_ties and state_i == ACTIVE and state_j == ACTIVE
-    if kind == ADVOCATE:
-        return rank_i < n_advocates or rank_j < n_advocates
-    return False
+from sim.rules.advocates import is_advocate, tie_weight
+from sim.rules.ties import tie_usable
 
 
 @njit(cache=True)
@@ -43,14 +19,54 @@ def platform_next(rule, state, share, p_ext, q_adopt, threshold, p_lapse, key, a
     An active user lapses with probability p_lapse (Culture sets it). One draw, slot 0.
     """
     u = uniform(key, agent, 0)
-    if state == ACTIVE:
-        return LAPSED if u < p_lapse else ACTIVE
-    if rule == BASS:
+    if state == Platform.ACTIVE:
+        return Platform.LAPSED if u < p_lapse else Platform.ACTIVE
+    if rule == AdoptionRule.BASS:
         p = p_ext + q_adopt * share
-        return ACTIVE if u < p else state
+        return Platform.ACTIVE if u < p else state
     if (share > 0.0 and share >= threshold) or u < p_ext:
-        return ACTIVE
+        return Platform.ACTIVE
     return state
+
+
+@njit(cache=True)
+def adopting_share(s, i):
+    """R1, R1w: the weighted share of active users among employee ``i``'s usable colleague ties
+    (advocates weigh more); 0 without usable ties. Summed in CSR order."""
+    m = s.mech[s.t]
+    w_active = 0.0
+    w_total = 0.0
+    for e in range(s.indptr[i], s.indptr[i + 1]):
+        if s.kind[e] >= EdgeKind.EMP_CUST:
+            break  # a row is sorted by kind: colleagues come first
+        if not tie_usable(s, i, e):
+            continue
+        j = s.nbr[e]
+        w = tie_weight(is_advocate(s.adv_rank[j], m[Mech.N_ADVOCATES]), m[Mech.W_ADVOCATE])
+        w_total += w
+        if s.platform[j] == Platform.ACTIVE:
+            w_active += w
+    return w_active / w_total if w_total > 0.0 else 0.0
+
+
+@njit(cache=True)
+def plan_platform(s, i, key):
+    """R1 for employee ``i``: write its next platform state into ``s.platform_next[i]``."""
+    m = s.mech[s.t]
+    state = s.platform[i]
+    # an active user's decision does not depend on the share
+    share = 0.0 if state == Platform.ACTIVE else adopting_share(s, i)
+    s.platform_next[i] = platform_next(s.adoption_rule, state, share, m[Mech.P_EXT],
+                                       s.const[Const.Q_ADOPT], s.threshold[i], m[Mech.P_LAPSE],
+                                       key, i)
+
+
+@njit(cache=True)
+def apply_platform(s, i):
+    """Take employee ``i``'s planned platform state; count a lapse in ``s.lapses``."""
+    if s.platform[i] == Platform.ACTIVE and s.platform_next[i] == Platform.LAPSED:
+        s.lapses += 1
+    s.platform[i] = s.platform_next[i]
 
 
 @njit(cache=True)
@@ -63,7 +79,7 @@ def threshold_of(phi, spread, key, agent):
 @njit(cache=True)
 def resourceful_next(resourceful, state, p_resourceful, key, agent):
     """R2b: an active platform user who is not resourceful becomes so with p_resourceful (slot 1)."""
-    if resourceful or state != ACTIVE:
+    if resourceful or state != Platform.ACTIVE:
         return resourceful
     return uniform(key, agent, 1) < p_resourceful
 
@@ -71,4 +87,4 @@ def resourceful_next(resourceful, state, p_resourceful, key, agent):
 @njit(cache=True)
 def sees_feed(state, p_feed, key, agent):
     """R3f: an active user sees the feed of the best shared solution with p_feed."""
-    return state == ACTIVE and uniform(key, agent, 0) < p_feed
+    return state == Platform.ACTIVE and uniform(key, agent, 0) < p_feed

@@ -1,0 +1,78 @@
+"""The model's named integer codes: roles, states, edge kinds and rule sets (ODD section 2).
+
+One ``IntEnum`` each, used by name in Python and inside compiled code alike (Numba reads an
+``IntEnum`` member as its integer). Never renumber a member: stored results and the edge kinds'
+sort order in the graph depend on the values.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class Group(IntEnum):
+    """Forrester's HERO Index groups, from the (empowered, resourceful) flags."""
+
+    HERO = 0  # empowered and resourceful
+    LOCKED_DOWN = 1  # empowered only
+    ROGUE = 2  # resourceful only
+    DISENFRANCHISED = 3  # neither
+
+
+class Platform(IntEnum):
+    """Platform adoption state of an employee."""
+
+    NON_USER = 0
+    ACTIVE = 1
+    LAPSED = 2
+
+
+class Stage(IntEnum):
+    """Where an employee's idea is in the funnel (NONE: no idea in the funnel)."""
+
+    NONE = -1
+    SCREEN = 0
+    DEVELOP = 1
+    PILOT = 2
+
+
+class EdgeKind(IntEnum):
+    """Kind of a tie; a CSR row lists its ties sorted by kind, so employees' ties come first."""
+
+    INTRA = 0  # small world inside a unit
+    INTER = 1  # weak tie to another unit
+    PLATFORM = 2  # latent; active while both ends are active users and the tie exists (Technology)
+    ADVOCATE = 3  # extra cross-unit tie of an advocate candidate; active while one end is advocate
+    EMP_CUST = 4  # employee - customer
+    CUST_CUST = 5  # customer - customer (word of mouth)
+
+
+class Lever(IntEnum):
+    """The four PACT levers, in the columns of ``sim.params.lever_levels``."""
+
+    PROCESS = 0
+    ADVOCATES = 1
+    CULTURE = 2
+    TECHNOLOGY = 3
+
+
+class AdoptionRule(IntEnum):
+    """R1: how employees adopt the platform."""
+
+    BASS = 0
+    THRESHOLD = 1
+
+
+class SocializationRule(IntEnum):
+    """R6a: how employees learn the organisational code."""
+
+    ADOPT = 0
+    MARCH = 1
+
+
+class FunnelRule(IntEnum):
+    """R5: how the organisation learns from its employees."""
+
+    STAGE_GATE = 0
+    MARCH_CODE = 1
+    NONE = 2

@@ -1,0 +1,173 @@
+"""The step: initialisation (R0) and the eight phases, each a compiled function of the run's state
+(``sim.state``), and their order, written once as data (:data:`STEP`).
+
+A phase gets its step's random keys (D-RNG), visits the agents in index order calling the
+per-agent rules of ``sim.rules`` on their rows, and calls the organisation-level rule sets (stage
+gate, March's code, turbulence, measurement). Synchronous phases plan every agent from the state
+the previous phase left, then apply (read step t, write step t+1). The Mesa model
+(``sim.model``) runs the same list, visiting its agents one by one, so the two formulations differ
+only in the visiting order, which tests/test_mesa_equivalence.py checks.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+from numba import njit
+
+from sim.enums import FunnelRule
+from sim.landscape import fitness
+from sim.measure import measure
+from sim.metrics import Tally
+from sim.params import Const
+from sim.rng import Stream, step_key
+from sim.rules.beliefs import KNOWN_SLOT, random_known, random_solution
+from sim.rules.culture import empower, learn, submit
+from sim.rules.market import apply_adoption, plan_adoption, turbulence
+from sim.rules.process import march_code, stage_gate
+from sim.rules.search import apply_search, feed_source, plan_search
+from sim.rules.technology import apply_platform, plan_platform
+
+
+class Phase(IntEnum):
+    """The phases of a step (ODD section 3)."""
+
+    PLATFORM = 1  # R1: platform adoption
+    EMPOWER = 2  # R2a, R2b: empowerment
+    SEARCH = 3  # R3: search and sharing
+    SUBMIT = 4  # R4: submission
+    FUNNEL = 5  # R5: organisational learning by the rule set (stage gate, March's code, none)
+    LEARN = 6  # R6: socialization and turnover
+    MARKET = 7  # R7: customers, then turbulence
+    MEASURE = 8  # the step's metrics
+
+
+STEP = (Phase.PLATFORM, Phase.EMPOWER, Phase.SEARCH, Phase.SUBMIT, Phase.FUNNEL, Phase.LEARN,
+        Phase.MARKET, Phase.MEASURE)
+
+
+@njit(cache=True)
+def initialise(s):
+    """R0: each employee's first beliefs and solution; the deployed solution is one more random
+    solution, and the code starts as it or blank (every belief undecided, March)."""
+    key = step_key(s.seed, Stream.INIT_SOLUTION, 0)
+    nk_n = s.dep.shape[0]
+    n_emp = s.solution.shape[0]
+    for i in range(n_emp):
+        s.known[i] = random_known(nk_n, s.const[Const.P_BELIEF], key, i, KNOWN_SLOT)
+        s.solution[i] = random_solution(nk_n, key, i, 0) & s.known[i]
+        s.fitness[i] = fitness(s.solution[i], s.dep, s.table, s.max_score, s.exponent)
+    s.deployed = random_solution(nk_n, key, n_emp, 0)
+    s.deployed_fitness = fitness(s.deployed, s.dep, s.table, s.max_score, s.exponent)
+    s.code = 0 if s.code_blank else s.deployed
+    s.code_known = 0 if s.code_blank else (1 << nk_n) - 1
+    s.code_fitness = fitness(s.code, s.dep, s.table, s.max_score, s.exponent)
+    s.initial_fitness = s.deployed_fitness
+    s.tally[Tally.INITIAL_DEPLOYED] = s.deployed_fitness
+
+
+@njit(cache=True)
+def begin_step(s, t):
+    """Start step ``t``: the step's counters at 0; the code as it stands now is what phase 6
+    socializes toward."""
+    s.t = t
+    s.lapses = 0
+    s.submissions = 0
+    s.launches = 0
+    s.moved = False
+    s.code_at_start = s.code
+    s.code_known_at_start = s.code_known
+
+
+@njit(cache=True)
+def key(s, stream):
+    """The counter-based key of ``stream`` at the current step (D-RNG)."""
+    return step_key(s.seed, stream, s.t)
+
+
+@njit(cache=True)
+def adopt_platform(s):
+    """Phase 1 (R1): every employee plans from the state at the start of the phase, then applies."""
+    k = key(s, Stream.PLATFORM)
+    for i in range(s.platform.shape[0]):
+        plan_platform(s, i, k)
+    for i in range(s.platform.shape[0]):
+        apply_platform(s, i)
+
+
+@njit(cache=True)
+def empowerment(s):
+    """Phase 2 (R2a, R2b): each employee's own flags."""
+    k = key(s, Stream.EMPOWER)
+    for i in range(s.empowered.shape[0]):
+        empower(s, i, k)
+
+
+@njit(cache=True)
+def search_and_share(s):
+    """Phase 3 (R3, R3f, R3s): the feed is fixed first; every employee plans, then applies."""
+    feed = feed_source(s)
+    k, k_feed, k_share = key(s, Stream.SEARCH), key(s, Stream.FEED), key(s, Stream.SHARE)
+    for i in range(s.solution.shape[0]):
+        plan_search(s, i, feed, k, k_feed, k_share)
+    for i in range(s.solution.shape[0]):
+        apply_search(s, i)
+
+
+@njit(cache=True)
+def submission(s):
+    """Phase 4 (R4): ideas into the stage gate's slots."""
+    k = key(s, Stream.SUBMIT)
+    for i in range(s.idea_stage.shape[0]):
+        submit(s, i, k)
+
+
+@njit(cache=True)
+def funnel(s):
+    """Phase 5 (R5): the organisation learns by its rule set: the stage gate launches ideas, or
+    March's code learns from the superior group, or nothing happens."""
+    if s.funnel_rule == FunnelRule.STAGE_GATE:
+        stage_gate(s, key(s, Stream.GATE), key(s, Stream.CODE))
+    elif s.funnel_rule == FunnelRule.MARCH_CODE:
+        march_code(s, key(s, Stream.ACT), key(s, Stream.CODE))
+    s.tally[Tally.LAUNCHES] += s.launches
+
+
+@njit(cache=True)
+def learning(s):
+    """Phase 6 (R6a, R6b, R6c): each employee's own row."""
+    k_soc, k_turn = key(s, Stream.SOCIALIZE), key(s, Stream.TURNOVER)
+    for i in range(s.solution.shape[0]):
+        learn(s, i, k_soc, k_turn)
+
+
+@njit(cache=True)
+def market(s):
+    """Phase 7 (R7a, then R7b/R7c): customers plan and apply adoption, then the market may move."""
+    k = key(s, Stream.CUSTOMER)
+    for c in range(s.adopted.shape[0]):
+        plan_adoption(s, c, k)
+    for c in range(s.adopted.shape[0]):
+        apply_adoption(s, c)
+    turbulence(s, key(s, Stream.TURBULENCE))
+
+
+@njit(cache=True)
+def run_phase(s, phase):
+    """Run one phase of the current step on ``s``."""
+    if phase == Phase.PLATFORM:
+        adopt_platform(s)
+    elif phase == Phase.EMPOWER:
+        empowerment(s)
+    elif phase == Phase.SEARCH:
+        search_and_share(s)
+    elif phase == Phase.SUBMIT:
+        submission(s)
+    elif phase == Phase.FUNNEL:
+        funnel(s)
+    elif phase == Phase.LEARN:
+        learning(s)
+    elif phase == Phase.MARKET:
+        market(s)
+    else:
+        measure(s)

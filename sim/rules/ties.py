@@ -1,0 +1,33 @@
+"""Which ties can be used at a step (R1a): moved by Technology (platform ties) and Advocates
+(advocates' extra ties); read by adoption (R1), search (R3v) and sponsorship (R5s)."""
+
+from numba import njit
+
+from sim.enums import EdgeKind, Platform
+from sim.params import Mech
+
+
+@njit(cache=True)
+def tie_active(kind, eu, state_i, state_j, rank_i, rank_j, n_advocates, platform_ties):
+    """R1a: is an employee-employee tie usable at this step?
+
+    Intra- and inter-unit ties always are; a latent platform tie exists when its draw ``eu`` falls
+    below the Technology-set share of ties and is active while both ends are active users; an
+    advocate's extra tie is active while one end is an advocate.
+    """
+    if kind == EdgeKind.INTRA or kind == EdgeKind.INTER:
+        return True
+    if kind == EdgeKind.PLATFORM:
+        return eu < platform_ties and state_i == Platform.ACTIVE and state_j == Platform.ACTIVE
+    if kind == EdgeKind.ADVOCATE:
+        return rank_i < n_advocates or rank_j < n_advocates
+    return False
+
+
+@njit(cache=True)
+def tie_usable(s, i, e):
+    """R1a for employee ``i``'s CSR entry ``e`` (a colleague) in state ``s`` at step ``s.t``."""
+    m = s.mech[s.t]
+    j = s.nbr[e]
+    return tie_active(s.kind[e], s.eu[e], s.platform[i], s.platform[j], s.adv_rank[i],
+                      s.adv_rank[j], m[Mech.N_ADVOCATES], m[Mech.PLATFORM_TIES])

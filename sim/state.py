@@ -1,0 +1,247 @@
+"""The state of one run: every variable the eight phases read or write, held once as arrays.
+
+One Numba structref (:class:`State`) holds the employees' rows, their idea slots, the customers'
+rows, the organisation (deployed solution, code, funnel counters), the landscape as it moves, the
+world the run was built from (graph, units, thresholds), the run's parameters and its outputs. The
+kernel (``sim.kernel``) and the Mesa model (``sim.model``) each own one, built by :func:`new_state`,
+and every phase (``sim.phases``) and per-agent rule (``sim.rules``) is a function of it.
+
+Arrays are written in place and never rebound, so the NumPy arrays the Python side holds
+(``State.arrays``) are the same memory the compiled code writes: the Mesa agents read their rows
+from them. Synchronous phases write the next values into the ``*_next`` rows and copy them over
+at the end of the phase (read step t, write step t+1).
+
+Fields (shapes: E employees, C customers, D CSR entries, N landscape bits, K its epistasis, S steps):
+    world:     unit, threshold, p_soc (E; i8, f8, f8), influencer (C; b1), indptr (E+C+1; i8),
+               nbr, kind, eu (D; i8, i1, f8), adv_rank, contacts (E; i8), dep (N, K+1; i8),
+               exponent (f8)
+    params:    mech (S, len(Mech); f8), const (len(Const); f8), adoption_rule, funnel_rule,
+               soc_rule, code_blank, reality, stop_converged, seed (i8)
+    employees: empowered, resourceful (E; b1), platform (E; i8: Platform), solution, known (E; i8:
+               N-bit masks), fitness (E; f8), shared (E; b1: visible to colleagues), origin (E; i8:
+               unit the solution came from), ever_submitted (E; b1), and the *_next rows of the
+               synchronous phases
+    ideas:     idea_stage (E; i8: Stage, one slot per employee), idea_solution, idea_t_submit,
+               idea_t_stage, idea_origin (E; i8), idea_sponsored (E; b1)
+    customers: adopted, adopted_next (C; b1)
+    landscape: table (N, 2**(K+1); f8: this run's copy, turbulence moves it), max_score (f8),
+               optimum (i8)
+    org:       t (i8: step being run), deployed, code, code_known (i8), deployed_fitness,
+               code_fitness, initial_fitness (f8), code_at_start, code_known_at_start (i8: the code
+               as of step t, which socialization reads), lapses, submissions, launches (i8: this
+               step's counts), moved (b1: the market moved this step)
+    scratch:   due, priority (E; i8: the funnel's review queue), ones (N; i8: superior group's votes)
+    outputs:   series (S, len(Series); f8), lead_hist (S+1; i8), tally (len(Tally); f8)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numba import njit, types
+from numba.experimental import structref
+
+from sim.enums import Stage
+from sim.metrics import Series, Tally
+from sim.params import Inputs
+
+if TYPE_CHECKING:
+    from sim.world import World
+
+_I8, _F8, _B1 = types.Array(types.int64, 1, "C"), types.Array(types.float64, 1, "C"), \
+    types.Array(types.boolean, 1, "C")
+_I8_2D, _F8_2D = types.Array(types.int64, 2, "C"), types.Array(types.float64, 2, "C")
+
+# (name, Numba type): the one list of the run's variables; the proxy, the constructor and
+# ``new_state`` are made from it
+FIELDS = (
+    # world
+    ("unit", _I8), ("threshold", _F8), ("p_soc", _F8), ("influencer", _B1),
+    ("indptr", _I8), ("nbr", _I8), ("kind", types.Array(types.int8, 1, "C")), ("eu", _F8),
+    ("adv_rank", _I8), ("contacts", _I8), ("dep", _I8_2D), ("exponent", types.float64),
+    # params
+    ("mech", _F8_2D), ("const", _F8), ("adoption_rule", types.int64), ("funnel_rule", types.int64),
+    ("soc_rule", types.int64), ("code_blank", types.int64), ("reality", types.int64),
+    ("stop_converged", types.int64), ("seed", types.int64),
+    # employees
+    ("empowered", _B1), ("resourceful", _B1), ("platform", _I8), ("platform_next", _I8),
+    ("solution", _I8), ("solution_next", _I8), ("known", _I8), ("fitness", _F8),
+    ("fitness_next", _F8), ("shared", _B1), ("shared_next", _B1), ("origin", _I8),
+    ("origin_next", _I8), ("ever_submitted", _B1),
+    # ideas (one slot per employee)
+    ("idea_stage", _I8), ("idea_solution", _I8), ("idea_t_submit", _I8), ("idea_t_stage", _I8),
+    ("idea_sponsored", _B1), ("idea_origin", _I8),
+    # customers
+    ("adopted", _B1), ("adopted_next", _B1),
+    # landscape
+    ("table", _F8_2D), ("max_score", types.float64), ("optimum", types.int64),
+    # organisation
+    ("t", types.int64), ("deployed", types.int64), ("deployed_fitness", types.float64),
+    ("code", types.int64), ("code_known", types.int64), ("code_fitness", types.float64),
+    ("initial_fitness", types.float64), ("code_at_start", types.int64),
+    ("code_known_at_start", types.int64), ("lapses", types.int64), ("submissions", types.int64),
+    ("launches", types.int64), ("moved", types.boolean),
+    # scratch
+    ("due", _I8), ("priority", _I8), ("ones", _I8),
+    # outputs
+    ("series", _F8_2D), ("lead_hist", _I8), ("tally", _F8),
+)
+NAMES = tuple(name for name, _ in FIELDS)
+
+
+@structref.register
+class StateType(types.StructRef):
+    """Numba type of :class:`State`."""
+
+    def preprocess_fields(self, fields):
+        return tuple((name, types.unliteral(typ)) for name, typ in fields)
+
+
+class State(structref.StructRefProxy):
+    """A run's state (fields: module docstring). ``arrays``: the field arrays by name, the same
+    memory as the compiled state's; scalars are read from Python with :meth:`scalar`."""
+
+    arrays: dict[str, np.ndarray]
+
+    def scalar(self, name: str) -> float | int | bool:
+        """An organisation scalar (``t``, ``deployed``, ``code_fitness`` ...) as it is now."""
+        return _scalars(self)[_SCALARS.index(name)]
+
+
+structref.define_boxing(StateType, State)
+STATE_TYPE = StateType(FIELDS)
+
+_SCALARS = ("t", "deployed", "deployed_fitness", "code", "code_known", "code_fitness",
+            "max_score", "optimum", "lapses", "submissions", "launches", "moved")
+
+
+@njit(cache=True)
+def _scalars(s):
+    return (float(s.t), float(s.deployed), s.deployed_fitness, float(s.code), float(s.code_known),
+            s.code_fitness, s.max_score, float(s.optimum), float(s.lapses), float(s.submissions),
+            float(s.launches), float(s.moved))
+
+
+@njit(cache=True)
+def _make(unit, threshold, p_soc, influencer, indptr, nbr, kind, eu, adv_rank, contacts, dep, exponent,
+          mech, const, adoption_rule, funnel_rule, soc_rule, code_blank, reality, stop_converged, seed,
+          empowered, resourceful, platform, platform_next, solution, solution_next, known, fitness,
+          fitness_next, shared, shared_next, origin, origin_next, ever_submitted, idea_stage,
+          idea_solution, idea_t_submit, idea_t_stage, idea_sponsored, idea_origin, adopted,
+          adopted_next, table, max_score, optimum, t, deployed, deployed_fitness, code, code_known,
+          code_fitness, initial_fitness, code_at_start, code_known_at_start, lapses, submissions,
+          launches, moved, due, priority, ones, series, lead_hist, tally):
+    """Compiled constructor: one argument per field of ``FIELDS``, in its order (tested)."""
+    s = structref.new(STATE_TYPE)
+    s.unit = unit
+    s.threshold = threshold
+    s.p_soc = p_soc
+    s.influencer = influencer
+    s.indptr = indptr
+    s.nbr = nbr
+    s.kind = kind
+    s.eu = eu
+    s.adv_rank = adv_rank
+    s.contacts = contacts
+    s.dep = dep
+    s.exponent = exponent
+    s.mech = mech
+    s.const = const
+    s.adoption_rule = adoption_rule
+    s.funnel_rule = funnel_rule
+    s.soc_rule = soc_rule
+    s.code_blank = code_blank
+    s.reality = reality
+    s.stop_converged = stop_converged
+    s.seed = seed
+    s.empowered = empowered
+    s.resourceful = resourceful
+    s.platform = platform
+    s.platform_next = platform_next
+    s.solution = solution
+    s.solution_next = solution_next
+    s.known = known
+    s.fitness = fitness
+    s.fitness_next = fitness_next
+    s.shared = shared
+    s.shared_next = shared_next
+    s.origin = origin
+    s.origin_next = origin_next
+    s.ever_submitted = ever_submitted
+    s.idea_stage = idea_stage
+    s.idea_solution = idea_solution
+    s.idea_t_submit = idea_t_submit
+    s.idea_t_stage = idea_t_stage
+    s.idea_sponsored = idea_sponsored
+    s.idea_origin = idea_origin
+    s.adopted = adopted
+    s.adopted_next = adopted_next
+    s.table = table
+    s.max_score = max_score
+    s.optimum = optimum
+    s.t = t
+    s.deployed = deployed
+    s.deployed_fitness = deployed_fitness
+    s.code = code
+    s.code_known = code_known
+    s.code_fitness = code_fitness
+    s.initial_fitness = initial_fitness
+    s.code_at_start = code_at_start
+    s.code_known_at_start = code_known_at_start
+    s.lapses = lapses
+    s.submissions = submissions
+    s.launches = launches
+    s.moved = moved
+    s.due = due
+    s.priority = priority
+    s.ones = ones
+    s.series = series
+    s.lead_hist = lead_hist
+    s.tally = tally
+    return s
+
+
+def new_state(world: World, inputs: Inputs, seed: int, steps: int) -> State:
+    """A run's state at step 0: the world's arrays (copied where the run changes them), the
+    parameters, and R0's initial solutions, deployed solution and code (``sim.phases.initialise``).
+
+    world, inputs: from ``sim.world.build_world`` and ``sim.params.build_inputs`` for the same
+    scenario; seed: run seed in [0, 2**63); steps: horizon (the rows of ``inputs.mech``).
+    """
+    from sim.phases import initialise
+
+    pop, g, land = world.population, world.graph, world.landscape
+    n_emp, n_cust, nk_n = pop.n_employees, pop.n_customers, land.dep.shape[0]
+    e_i8, e_b1 = (lambda: np.zeros(n_emp, np.int64)), (lambda: np.zeros(n_emp, np.bool_))
+    values = {
+        "unit": pop.unit, "threshold": world.threshold, "p_soc": world.p_socialize,
+        "influencer": pop.influencer, "indptr": g.indptr, "nbr": g.nbr, "kind": g.kind, "eu": g.eu,
+        "adv_rank": g.adv_rank, "contacts": g.contacts, "dep": land.dep,
+        "exponent": float(land.exponent),
+        "mech": inputs.mech, "const": inputs.const, "adoption_rule": inputs.adoption_rule,
+        "funnel_rule": inputs.funnel_rule, "soc_rule": inputs.socialization_rule,
+        "code_blank": inputs.code_blank, "reality": inputs.reality,
+        "stop_converged": inputs.stop_converged, "seed": int(seed),
+        "empowered": pop.empowered.copy(), "resourceful": pop.resourceful.copy(),
+        "platform": world.platform0.copy(), "platform_next": e_i8(), "solution": e_i8(),
+        "solution_next": e_i8(), "known": e_i8(), "fitness": np.zeros(n_emp),
+        "fitness_next": np.zeros(n_emp), "shared": e_b1(), "shared_next": e_b1(),
+        "origin": pop.unit.copy(), "origin_next": pop.unit.copy(), "ever_submitted": e_b1(),
+        "idea_stage": np.full(n_emp, int(Stage.NONE), np.int64), "idea_solution": e_i8(),
+        "idea_t_submit": e_i8(), "idea_t_stage": e_i8(), "idea_sponsored": e_b1(),
+        "idea_origin": e_i8(),
+        "adopted": np.zeros(n_cust, np.bool_), "adopted_next": np.zeros(n_cust, np.bool_),
+        "table": land.table.copy(), "max_score": float(land.max_score),
+        "optimum": int(land.optimum),
+        "t": 0, "deployed": 0, "deployed_fitness": 0.0, "code": 0, "code_known": 0,
+        "code_fitness": 0.0, "initial_fitness": 0.0, "code_at_start": 0, "code_known_at_start": 0,
+        "lapses": 0, "submissions": 0, "launches": 0, "moved": False,
+        "due": e_i8(), "priority": e_i8(), "ones": np.zeros(nk_n, np.int64),
+        "series": np.zeros((steps, len(Series)), np.float64),
+        "lead_hist": np.zeros(steps + 1, np.int64), "tally": np.zeros(len(Tally), np.float64),
+    }
+    state = _make(*(values[name] for name in NAMES))
+    state.arrays = {k: v for k, v in values.items() if isinstance(v, np.ndarray)}
+    initialise(state)
+    return state
