@@ -1,13 +1,17 @@
 """Recompute the committed digests of the experiments at their [ci] size, on purpose.
 
 Run: .venv/bin/python scripts/update_digests.py [EXPERIMENT ...]   (default: every experiments/*.toml)
-Writes tests/digests/<experiment>.sha256 ("<sha256>  <experiment>"), which
-tests/test_sweep_digests.py compares with a fresh run. Commit them with the change that moved them.
+Writes tests/digests/<experiment>.sha256 ("<sha256>  <experiment>") and, beside it,
+tests/digests/<experiment>.json: per-column summaries of runs.parquet and timeseries.parquet
+(tests/digest_summary.py) that let tests/test_sweep_digests.py say which outcome or series column
+changed, and by how much, when a fresh run no longer gives the digest. Commit both with the change
+that moved them.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 from pathlib import Path
@@ -18,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 def main(argv: list[str] | None = None) -> int:
     from sim import sweep
+    from tests import digest_summary as ds
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("experiments", nargs="*", help="names in experiments/ (default: all)")
@@ -29,11 +34,19 @@ def main(argv: list[str] | None = None) -> int:
         path = sweep.resolve_experiment(name)
         with tempfile.TemporaryDirectory(prefix="pactsim-digest-") as tmp:
             digest = sweep.ci_digest(path, Path(tmp) / "res")
+            summary = ds.summarize_results(Path(tmp) / "res", digest)
         target = digests / f"{path.stem}.sha256"
+        summary_file = digests / f"{path.stem}.json"
         old = target.read_text().split()[0] if target.is_file() else None
+        changes = []
+        if old is not None and old != digest and summary_file.is_file():
+            changes = ds.explain(json.loads(summary_file.read_text()), summary)
         target.write_text(f"{digest}  {path.stem}\n")
+        summary_file.write_text(ds.dumps(summary))
         state = "unchanged" if old == digest else "new" if old is None else "CHANGED"
         print(f"{path.stem:<28} {digest[:16]}…  {state}")
+        for line in changes:
+            print(f"    {line}")
     return 0
 
 

@@ -74,6 +74,7 @@ def _listening(port: int) -> list[str]:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_view_steps_plots_sliders_and_reset(server, tmp_path):
     from playwright.sync_api import sync_playwright

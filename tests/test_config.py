@@ -73,6 +73,7 @@ def test_bad_input_is_named(tmp_path, text, key, value):
     assert str(p) in msg and key in msg and value in msg, msg
 
 
+@pytest.mark.slow  # a subprocess each (in-process: test_hostile_input.test_cli_statuses_in_process)
 @pytest.mark.parametrize("args,needle", [
     (["run", "no_such_scenario"], "no such scenario"),
     (["run", "baseline", "--set", "levers.cultur=1"], "levers.cultur names no field"),
@@ -90,6 +91,7 @@ def test_cli_rejects_with_status_2_and_no_traceback(tmp_path, args, needle):
     assert not out.exists()  # nothing written for a rejected config
 
 
+@pytest.mark.slow
 def test_cli_rejects_a_directory_and_binary_file(tmp_path):
     (tmp_path / "d.toml").mkdir()
     r = run_cli("run", str(tmp_path / "d.toml"))
@@ -99,6 +101,7 @@ def test_cli_rejects_a_directory_and_binary_file(tmp_path):
     assert r.returncode == 2 and "UTF-8" in r.stderr and "Traceback" not in r.stderr
 
 
+@pytest.mark.slow
 def test_cli_run_writes_results(tmp_path):
     out = tmp_path / "run"
     r = run_cli("run", "baseline", "--steps", "30", "--seed", "5", "--set", "levers.culture=0.7",

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 import sim
 from sim.world import build_world
@@ -24,6 +25,7 @@ def _digest(seed):
     return out.stdout.strip()
 
 
+@pytest.mark.slow
 def test_bit_identical_in_two_processes():
     a, b = _digest(7), _digest(7)
     assert a == b

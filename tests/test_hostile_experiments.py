@@ -8,6 +8,7 @@ import json
 import math
 
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -66,6 +67,7 @@ def valid_experiment(draw):
     return data
 
 
+@pytest.mark.slow
 @FAST
 @given(data=valid_experiment())
 def test_valid_experiments_run_every_run(tmp_path_factory, data):
@@ -120,6 +122,7 @@ def _named(path: tuple, value) -> str:
     return path[-1]
 
 
+@pytest.mark.slow
 @FAST
 @given(case=_invalid_cases())
 def test_invalid_experiments_are_refused_naming_the_key(tmp_path_factory, capsys, case):

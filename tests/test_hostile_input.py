@@ -290,6 +290,7 @@ def test_deeply_nested_junk_is_refused_not_a_recursion_error(tmp_path, capsys, d
     assert not (tmp_path / "res").exists()
 
 
+@pytest.mark.slow
 def test_bad_addresses_are_refused_before_anything_starts(tmp_path, capsys, monkeypatch):
     import socket
 

@@ -18,6 +18,16 @@ STEPS = 40
 # applied after loading, so they win over sizes a scenario sets itself
 SMALL = ("population.n_employees=60", "population.n_customers=120", "population.n_units=3")
 SCENARIOS = sorted(SCENARIO_DIR.glob("**/*.toml"))
+# scenarios that differ from baseline only in lever levels or in a lever mode the "budget" and
+# "schedule" variants cover, and the largest graph: the slow tier only
+SLOW = {"no_investment.toml", "tech_first.toml", "culture_first.toml", "budget_equal.toml",
+        "full_pact.toml", "complete"}
+
+
+def _cases(names, ids):
+    return [pytest.param(n, id=i, marks=pytest.mark.slow) if i in SLOW else pytest.param(n, id=i)
+            for n, i in zip(names, ids, strict=True)]
+
 VARIANTS = {
     "threshold": ["rules.adoption=threshold", "behaviour.phi=0.1", "behaviour.phi_spread=0.05"],
     "march_code": ["rules.funnel=march_code"],
@@ -75,15 +85,15 @@ def _check(cfg, seed):
     return k
 
 
-@pytest.mark.parametrize("path", SCENARIOS, ids=[p.relative_to(SCENARIO_DIR).as_posix()
-                                                  for p in SCENARIOS])
+@pytest.mark.parametrize("path", _cases(SCENARIOS, [p.relative_to(SCENARIO_DIR).as_posix()
+                                                     for p in SCENARIOS]))
 def test_every_scenario_is_identical_in_both_backends(path):
     cfg = load_scenario(path, SMALL)
     for seed in SEEDS:
         _check(cfg, seed)
 
 
-@pytest.mark.parametrize("name", sorted(VARIANTS))
+@pytest.mark.parametrize("name", _cases(sorted(VARIANTS), sorted(VARIANTS)))
 def test_rule_set_variants_are_identical_in_both_backends(name):
     cfg = load_scenario("baseline", [*SMALL, *VARIANTS[name]])
     results = [_check(cfg, seed) for seed in SEEDS]
@@ -136,6 +146,7 @@ def test_roles_follow_the_flags_and_the_advocates_lever():
     assert model.outcomes()["final_hero_share"] == len(model.agents.select(agent_type=Hero)) / 60
 
 
+@pytest.mark.slow
 def test_importing_sim_does_not_import_mesa():
     code = "import sys, sim; sys.exit(1 if 'mesa' in sys.modules or 'sim.model' in sys.modules else 0)"
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT, timeout=120).returncode == 0

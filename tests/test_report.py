@@ -114,7 +114,8 @@ def _outside_plotlyjs(text: str) -> str:
     return text.replace(js, "")
 
 
-@pytest.mark.parametrize("kind", list(EXPECTED))
+@pytest.mark.parametrize("kind", [k if k == "grid" else pytest.param(k, marks=pytest.mark.slow)
+                                  for k in EXPECTED])
 def test_report_builds_with_expected_figures(tmp_path, kind):
     folder = synthetic_results(tmp_path / kind, kind, timeseries=kind != "simplex")
     out = report.build_report(folder, n_boot=200)
@@ -135,6 +136,7 @@ def test_report_builds_with_expected_figures(tmp_path, kind):
     assert "failed runs (excluded, error recorded): 1." in rest
 
 
+@pytest.mark.slow
 def test_headlines_state_the_computed_answer(tmp_path):
     grid = report.analyse(an.load_results(synthetic_results(tmp_path / "g", "grid", timeseries=False)),
                           n_boot=300)
@@ -189,6 +191,7 @@ def test_cli_report_refuses_a_hostile_manifest_naming_the_key(tmp_path, capsys, 
     assert not (folder / "report.html").exists()
 
 
+@pytest.mark.slow
 def test_report_survives_a_hostile_stored_experiment_text(tmp_path):
     folder = synthetic_results(tmp_path / "t", "tech", n_rep=1, timeseries=False)
     path = folder / "manifest.json"
@@ -199,6 +202,7 @@ def test_report_survives_a_hostile_stored_experiment_text(tmp_path):
         assert report.build_report(folder, n_boot=50).is_file()
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_cli_report_renders_offline_in_chromium_with_pngs(tmp_path):
     from playwright.sync_api import sync_playwright
@@ -237,6 +241,7 @@ def test_cli_report_renders_offline_in_chromium_with_pngs(tmp_path):
     assert n_plots == len(EXPECTED["grid"])
 
 
+@pytest.mark.slow
 def test_report_on_a_real_ci_sweep(tmp_path):
     """End to end: the sweep runner's folder for tech_without_culture at ci size, then the report."""
     from sim.sweep import run_experiment

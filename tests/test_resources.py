@@ -20,6 +20,7 @@ def test_parse_size():
         parse_size("lots")
 
 
+@pytest.mark.slow
 def test_estimate_tracks_measured_peak():
     n = 150_000
     cmd = (f"import resource, sim; sim.simulate(sim.load_scenario('baseline', "
@@ -39,6 +40,7 @@ def test_check_memory_refuses_with_a_clear_message():
         check_memory(3e6, max_memory=2e6)
 
 
+@pytest.mark.slow
 def test_cli_refuses_a_run_that_cannot_fit(tmp_path):
     out = tmp_path / "o"
     r = run_cli("run", "baseline", "--set", "population.n_employees=2000000",
@@ -63,6 +65,7 @@ bounds = { "levers.process" = [0.0, 1.0] }
 """
 
 
+@pytest.mark.slow
 def test_a_sweep_too_big_for_memory_is_refused_before_its_points_are_made(tmp_path):
     path = tmp_path / "huge.toml"
     path.write_text(HUGE)
@@ -85,6 +88,7 @@ def test_sweep_max_memory_counts_the_runs_in_flight_on_each_worker(tmp_path):
     assert (out / "runs.parquet").is_file()
 
 
+@pytest.mark.slow
 def test_sweep_plan_estimate_covers_the_measured_plan():
     import tracemalloc
 

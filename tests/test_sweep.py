@@ -65,6 +65,7 @@ def test_runs_table_layout_and_values(smoke, tmp_path):
     assert {"git", "versions", "host", "started", "ended"} <= set(manifest)
 
 
+@pytest.mark.slow
 def test_results_do_not_depend_on_chunking_and_resume_skips_finished_runs(smoke, tmp_path,
                                                                          monkeypatch):
     a = run(smoke, tmp_path / "a")
@@ -150,6 +151,7 @@ def test_identical_configs_run_once_and_fill_every_row(tmp_path):
     assert len(chunks) == 4 and chunks["run_id"].is_unique
 
 
+@pytest.mark.slow
 def test_changed_experiment_file_is_refused_without_fresh(smoke, tmp_path):
     out = tmp_path / "res"
     run(smoke, out)
@@ -172,6 +174,7 @@ def test_full_and_ci_sizes_do_not_mix(smoke, tmp_path):
         sweep.run_experiment(smoke, out=out, progress=False)
 
 
+@pytest.mark.slow
 def test_bad_experiment_exits_2_without_traceback_and_writes_nothing(tmp_path):
     path = tmp_path / "bad.toml"
     path.write_text('scenario = "baseline"\nseed = 1\nreplicates = 2\n'
@@ -191,6 +194,7 @@ def test_bad_experiment_exits_2_without_traceback_and_writes_nothing(tmp_path):
     assert r.returncode == 2 and "--workers 0" in r.stderr and not out.exists()
 
 
+@pytest.mark.slow
 def test_cli_sweep_ci_writes_results_and_a_summary(tmp_path):
     r = run_cli("sweep", "smoke", "--ci", "--out", str(tmp_path / "res"))
     assert r.returncode == 0, r.stderr

@@ -10,6 +10,8 @@ from sim import sweep
 from sim.storage import frame_digest
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.slow  # every test here starts a Dask cluster
+
 
 @pytest.fixture
 def smoke(tmp_path):

@@ -90,6 +90,7 @@ def test_a_lock_left_by_a_dead_process_is_detected_as_stale(tmp_path):
     assert f"stale lock left by pid {pid}" in note and "no longer running" in note
 
 
+@pytest.mark.slow
 def test_a_second_sweep_is_refused_while_the_folder_is_held(tmp_path, experiment):
     path = experiment[0]
     out = tmp_path / "res"
@@ -107,6 +108,7 @@ def test_a_second_sweep_is_refused_while_the_folder_is_held(tmp_path, experiment
     _assert_equals_reference(out, experiment)
 
 
+@pytest.mark.slow
 def test_a_killed_sweeps_lock_is_taken_over_and_the_sweep_resumes(tmp_path, experiment):
     path = experiment[0]
     out = tmp_path / "res"
@@ -120,6 +122,7 @@ def test_a_killed_sweeps_lock_is_taken_over_and_the_sweep_resumes(tmp_path, expe
     _assert_equals_reference(out, experiment)
 
 
+@pytest.mark.slow
 def test_two_sweeps_started_together_do_not_corrupt_the_folder(tmp_path, experiment):
     path = experiment[0]
     out = tmp_path / "res"
@@ -152,6 +155,7 @@ def _failing_after(n: int, code: int, monkeypatch) -> None:
     monkeypatch.setattr(storage, "write_parquet_durable", write)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS])
 def test_a_write_failure_stops_with_a_clear_message_and_keeps_the_chunks(tmp_path, experiment,
                                                                          monkeypatch, capsys, code):
@@ -189,6 +193,7 @@ def small_disk(tmp_path):
         subprocess.run(["umount", "-l", str(mnt)], check=False)
 
 
+@pytest.mark.slow
 def test_a_real_full_disk_then_a_read_only_folder_lose_nothing(small_disk, experiment):
     path = experiment[0]
     out = small_disk / "res"
@@ -216,6 +221,7 @@ def test_a_real_full_disk_then_a_read_only_folder_lose_nothing(small_disk, exper
 
 # --- Ctrl-C -----------------------------------------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.parametrize("workers,sig,group", [(None, signal.SIGINT, True), (2, signal.SIGINT, True),
                                                (None, signal.SIGTERM, False)])
 def test_ctrl_c_stops_cleanly_says_how_to_resume_and_resumes(tmp_path, experiment, workers, sig,

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pandas as pd
+import pytest
 
 from sim import sweep
 from tests.conftest import ROOT, wait_for_chunks
@@ -30,6 +31,7 @@ factors = { "levers.technology" = [0.0, 0.5, 1.0], "levers.advocates" = [0.2, 0.
 """
 
 
+@pytest.mark.slow
 def test_sigkill_then_resume_equals_uninterrupted(tmp_path):
     path = tmp_path / "killme.toml"
     path.write_text(EXPERIMENT)
