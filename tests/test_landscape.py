@@ -11,6 +11,8 @@ from sim.landscape import (
 )
 from sim.rng import key_for
 
+pytestmark = pytest.mark.nojit
+
 
 @pytest.mark.parametrize("n,k", [(1, 0), (6, 0), (8, 3), (10, 9)])
 def test_global_max_is_exact(n, k):
