@@ -76,3 +76,11 @@ class FunnelRule(IntEnum):
     STAGE_GATE = 0
     MARCH_CODE = 1
     NONE = 2
+
+
+class Count(IntEnum):
+    """This step's counts, in the state's ``counts`` row (reset when a step begins)."""
+
+    LAPSES = 0  # active users who lapsed (R1)
+    SUBMISSIONS = 1  # ideas submitted (R4)
+    LAUNCHES = 2  # ideas launched, or 1 when March's code changed (R5)

@@ -10,6 +10,7 @@ summing contributions in the same order as :func:`score` so the maximum is bit-i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
@@ -18,17 +19,35 @@ from sim.rng import Stream, generator, uniform
 
 MAX_N = 24  # 2**24 solutions enumerate in about a second; beyond that the exact maximum is too slow
 MAX_N_K0 = 62  # with K = 0 bits are independent: the maximum needs no enumeration (int64 solutions)
+MAX_N_MEMO = 22  # the enumeration keeps every score up to 2**22 solutions (32 MiB); beyond, none
+
+
+class LandscapeArrays(NamedTuple):
+    """What :func:`fitness_of` reads, as compiled code takes it (a run's state has the same
+    fields)."""
+
+    dep: np.ndarray
+    table: np.ndarray
+    memo: np.ndarray
+    max_score: float
+    exponent: float
 
 
 @dataclass(frozen=True)
 class Landscape:
-    """NK landscape arrays. ``dep``: int64 (N, K+1); ``table``: float64 (N, 2**(K+1))."""
+    """NK landscape arrays. ``dep``: int64 (N, K+1); ``table``: float64 (N, 2**(K+1)); ``memo``:
+    float64 (2**N,): every solution's score, kept by the exact search of the maximum when K > 0 and
+    N <= MAX_N_MEMO, else empty (scores are then computed)."""
 
     dep: np.ndarray
     table: np.ndarray
     max_score: float
     exponent: float
     optimum: int  # a solution with the maximum score
+    memo: np.ndarray
+
+    def arrays(self) -> LandscapeArrays:
+        return LandscapeArrays(self.dep, self.table, self.memo, self.max_score, self.exponent)
 
     @property
     def n(self) -> int:
@@ -66,8 +85,14 @@ def build_landscape(n: int, k: int, exponent: float, seed: int, kind: str = "nk"
             dep[i, 0] = i
             dep[i, 1:] = rng.choice(others, size=k, replace=False)
         table = rng.random((n, 1 << (k + 1)))
-    best, arg = global_max_score(dep, table)
-    return Landscape(dep, table, float(best), float(exponent), int(arg))
+    memo = np.empty(memo_size(n, k), np.float64)
+    best, arg = global_max_score(dep, table, memo)
+    return Landscape(dep, table, float(best), float(exponent), int(arg), memo)
+
+
+def memo_size(n: int, k: int) -> int:
+    """Entries of a landscape's score memo: 2**N when the maximum is found by enumeration."""
+    return 1 << n if 0 < k and n <= MAX_N_MEMO else 0
 
 
 @njit(cache=True)
@@ -87,6 +112,15 @@ def score(sol, dep, table):
 def fitness(sol, dep, table, max_score, exponent):
     """Normalised fitness (score / max_score) ** exponent, in [0, 1]."""
     return (score(sol, dep, table) / max_score) ** exponent
+
+
+@njit(cache=True)
+def fitness_of(land, sol):
+    """:func:`fitness` of ``sol`` on ``land`` (a run's state, or :class:`LandscapeArrays`): the
+    memo's score when there is one (the same number :func:`score` gives), else computed."""
+    if land.memo.shape[0] > 0:
+        return (land.memo[sol] / land.max_score) ** land.exponent
+    return (score(sol, land.dep, land.table) / land.max_score) ** land.exponent
 
 
 @njit(cache=True)
@@ -122,8 +156,9 @@ def expected_fitness(sol, known, dep, table, max_score, exponent):
 
 
 @njit(cache=True)
-def global_max_score(dep, table):
-    """Exact maximum of :func:`score` over all 2**N solutions, and a solution reaching it.
+def global_max_score(dep, table, memo):
+    """Exact maximum of :func:`score` over all 2**N solutions, and a solution reaching it; when
+    ``memo`` has 2**N entries, every solution's score is kept in it (K > 0 only).
 
     With K = 0 the bits are independent: the best value of each bit gives the maximum. Otherwise a
     Gray-code enumeration: flipping bit j changes only the packed indices of the contributions that
@@ -146,6 +181,9 @@ def global_max_score(dep, table):
     best = 0.0
     for i in range(n):
         best += table[i, 0]
+    keep = memo.shape[0] == 1 << n
+    if keep:
+        memo[0] = best / n
     arg = 0
     sol = 0
     for g in range(1, 1 << n):
@@ -159,6 +197,8 @@ def global_max_score(dep, table):
         total = 0.0
         for i in range(n):
             total += table[i, idx[i]]
+        if keep:
+            memo[sol] = total / n
         if total > best:
             best = total
             arg = sol

@@ -6,7 +6,7 @@ Counts are summed in employee order, so both formulations produce the same float
 import numpy as np
 from numba import njit
 
-from sim.enums import Group, Platform, Stage
+from sim.enums import Count, Group, Platform, Stage
 from sim.metrics import Series, Tally
 from sim.params import Mech
 from sim.rules.culture import group
@@ -55,10 +55,10 @@ def measure(s):
     row[Series.IDEAS_SCREEN] = n_stage[Stage.SCREEN]
     row[Series.IDEAS_DEVELOP] = n_stage[Stage.DEVELOP]
     row[Series.IDEAS_PILOT] = n_stage[Stage.PILOT]
-    row[Series.SUBMISSIONS] = s.submissions
-    row[Series.LAUNCHES] = s.launches
+    row[Series.SUBMISSIONS] = s.counts[Count.SUBMISSIONS]
+    row[Series.LAUNCHES] = s.counts[Count.LAUNCHES]
     row[Series.PLATFORM_USERS] = n_platform[Platform.ACTIVE] / n_emp
-    row[Series.LAPSES] = s.lapses
+    row[Series.LAPSES] = s.counts[Count.LAPSES]
     row[Series.HERO_SHARE] = n_group[Group.HERO] / n_emp
     row[Series.PARTICIPATION] = n_ever / n_emp
     row[Series.CUSTOMER_ADOPTION] = n_adopted / n_cust if n_cust > 0 else 0.0

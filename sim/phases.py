@@ -15,8 +15,8 @@ from enum import IntEnum
 
 from numba import njit
 
-from sim.enums import FunnelRule
-from sim.landscape import fitness
+from sim.enums import Count, FunnelRule
+from sim.landscape import fitness_of
 from sim.measure import measure
 from sim.metrics import Tally
 from sim.params import Const
@@ -56,12 +56,12 @@ def initialise(s):
     for i in range(n_emp):
         s.known[i] = random_known(nk_n, s.const[Const.P_BELIEF], key, i, KNOWN_SLOT)
         s.solution[i] = random_solution(nk_n, key, i, 0) & s.known[i]
-        s.fitness[i] = fitness(s.solution[i], s.dep, s.table, s.max_score, s.exponent)
+        s.fitness[i] = fitness_of(s, s.solution[i])
     s.deployed = random_solution(nk_n, key, n_emp, 0)
-    s.deployed_fitness = fitness(s.deployed, s.dep, s.table, s.max_score, s.exponent)
+    s.deployed_fitness = fitness_of(s, s.deployed)
     s.code = 0 if s.code_blank else s.deployed
     s.code_known = 0 if s.code_blank else (1 << nk_n) - 1
-    s.code_fitness = fitness(s.code, s.dep, s.table, s.max_score, s.exponent)
+    s.code_fitness = fitness_of(s, s.code)
     s.initial_fitness = s.deployed_fitness
     s.tally[Tally.INITIAL_DEPLOYED] = s.deployed_fitness
 
@@ -71,9 +71,7 @@ def begin_step(s, t):
     """Start step ``t``: the step's counters at 0; the code as it stands now is what phase 6
     socializes toward."""
     s.t = t
-    s.lapses = 0
-    s.submissions = 0
-    s.launches = 0
+    s.counts[:] = 0
     s.moved = False
     s.code_at_start = s.code
     s.code_known_at_start = s.code_known
@@ -130,7 +128,7 @@ def funnel(s):
         stage_gate(s, key(s, Stream.GATE), key(s, Stream.CODE))
     elif s.funnel_rule == FunnelRule.MARCH_CODE:
         march_code(s, key(s, Stream.ACT), key(s, Stream.CODE))
-    s.tally[Tally.LAUNCHES] += s.launches
+    s.tally[Tally.LAUNCHES] += s.counts[Count.LAUNCHES]
 
 
 @njit(cache=True)

@@ -24,27 +24,28 @@ Fields (shapes: E employees, C customers, D CSR entries, N landscape bits, K its
     ideas:     idea_stage (E; i8: Stage, one slot per employee), idea_solution, idea_t_submit,
                idea_t_stage, idea_origin (E; i8), idea_sponsored (E; b1)
     customers: adopted, adopted_next (C; b1)
-    landscape: table (N, 2**(K+1); f8: this run's copy, turbulence moves it), max_score (f8),
-               optimum (i8)
+    landscape: table (N, 2**(K+1); f8: this run's copy, turbulence moves it), memo (2**N or 0;
+               f8: every solution's score, ``sim.landscape``), max_score (f8), optimum (i8)
     org:       t (i8: step being run), deployed, code, code_known (i8), deployed_fitness,
                code_fitness, initial_fitness (f8), code_at_start, code_known_at_start (i8: the code
-               as of step t, which socialization reads), lapses, submissions, launches (i8: this
-               step's counts), moved (b1: the market moved this step)
+               as of step t, which socialization reads), counts (len(Count); i8: this step's
+               lapses, submissions, launches), moved (b1: the market moved this step)
     scratch:   due, priority (E; i8: the funnel's review queue), ones (N; i8: superior group's votes)
     outputs:   series (S, len(Series); f8), lead_hist (S+1; i8), tally (len(Tally); f8)
 """
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numba import njit, types
+from numba import config, njit, types
 from numba.experimental import structref
 
-from sim.enums import Stage
+from sim.enums import Count, Stage
 from sim.metrics import Series, Tally
-from sim.params import Inputs
+from sim.params import Const, Inputs
 
 if TYPE_CHECKING:
     from sim.world import World
@@ -75,13 +76,12 @@ FIELDS = (
     # customers
     ("adopted", _B1), ("adopted_next", _B1),
     # landscape
-    ("table", _F8_2D), ("max_score", types.float64), ("optimum", types.int64),
+    ("table", _F8_2D), ("memo", _F8), ("max_score", types.float64), ("optimum", types.int64),
     # organisation
     ("t", types.int64), ("deployed", types.int64), ("deployed_fitness", types.float64),
     ("code", types.int64), ("code_known", types.int64), ("code_fitness", types.float64),
     ("initial_fitness", types.float64), ("code_at_start", types.int64),
-    ("code_known_at_start", types.int64), ("lapses", types.int64), ("submissions", types.int64),
-    ("launches", types.int64), ("moved", types.boolean),
+    ("code_known_at_start", types.int64), ("counts", _I8), ("moved", types.boolean),
     # scratch
     ("due", _I8), ("priority", _I8), ("ones", _I8),
     # outputs
@@ -100,27 +100,19 @@ class StateType(types.StructRef):
 
 class State(structref.StructRefProxy):
     """A run's state (fields: module docstring). ``arrays``: the field arrays by name, the same
-    memory as the compiled state's; scalars are read from Python with :meth:`scalar`."""
+    memory as the compiled state's."""
 
     arrays: dict[str, np.ndarray]
-
-    def scalar(self, name: str) -> float | int | bool:
-        """An organisation scalar (``t``, ``deployed``, ``code_fitness`` ...) as it is now."""
-        return _scalars(self)[_SCALARS.index(name)]
 
 
 structref.define_boxing(StateType, State)
 STATE_TYPE = StateType(FIELDS)
 
-_SCALARS = ("t", "deployed", "deployed_fitness", "code", "code_known", "code_fitness",
-            "max_score", "optimum", "lapses", "submissions", "launches", "moved")
+class PlainState(SimpleNamespace):
+    """The state as a plain Python object, when Numba's JIT is disabled (``NUMBA_DISABLE_JIT=1``:
+    the rules and phases then run as Python, where a structref cannot be made)."""
 
-
-@njit(cache=True)
-def _scalars(s):
-    return (float(s.t), float(s.deployed), s.deployed_fitness, float(s.code), float(s.code_known),
-            s.code_fitness, s.max_score, float(s.optimum), float(s.lapses), float(s.submissions),
-            float(s.launches), float(s.moved))
+    arrays: dict[str, np.ndarray]
 
 
 @njit(cache=True)
@@ -128,10 +120,10 @@ def _make(unit, threshold, p_soc, influencer, indptr, nbr, kind, eu, adv_rank, c
           mech, const, adoption_rule, funnel_rule, soc_rule, code_blank, reality, stop_converged, seed,
           empowered, resourceful, platform, platform_next, solution, solution_next, known, fitness,
           fitness_next, shared, shared_next, origin, origin_next, ever_submitted, idea_stage,
-          idea_solution, idea_t_submit, idea_t_stage, idea_sponsored, idea_origin, adopted,
-          adopted_next, table, max_score, optimum, t, deployed, deployed_fitness, code, code_known,
-          code_fitness, initial_fitness, code_at_start, code_known_at_start, lapses, submissions,
-          launches, moved, due, priority, ones, series, lead_hist, tally):
+          idea_solution, idea_t_submit, idea_t_stage, idea_sponsored, idea_origin, adopted, adopted_next,
+          table, memo, max_score, optimum, t, deployed, deployed_fitness, code, code_known, code_fitness,
+          initial_fitness, code_at_start, code_known_at_start, counts, moved, due, priority, ones,
+          series, lead_hist, tally):
     """Compiled constructor: one argument per field of ``FIELDS``, in its order (tested)."""
     s = structref.new(STATE_TYPE)
     s.unit = unit
@@ -178,6 +170,7 @@ def _make(unit, threshold, p_soc, influencer, indptr, nbr, kind, eu, adv_rank, c
     s.adopted = adopted
     s.adopted_next = adopted_next
     s.table = table
+    s.memo = memo
     s.max_score = max_score
     s.optimum = optimum
     s.t = t
@@ -189,9 +182,7 @@ def _make(unit, threshold, p_soc, influencer, indptr, nbr, kind, eu, adv_rank, c
     s.initial_fitness = initial_fitness
     s.code_at_start = code_at_start
     s.code_known_at_start = code_known_at_start
-    s.lapses = lapses
-    s.submissions = submissions
-    s.launches = launches
+    s.counts = counts
     s.moved = moved
     s.due = due
     s.priority = priority
@@ -202,7 +193,7 @@ def _make(unit, threshold, p_soc, influencer, indptr, nbr, kind, eu, adv_rank, c
     return s
 
 
-def new_state(world: World, inputs: Inputs, seed: int, steps: int) -> State:
+def new_state(world: World, inputs: Inputs, seed: int, steps: int) -> State | PlainState:
     """A run's state at step 0: the world's arrays (copied where the run changes them), the
     parameters, and R0's initial solutions, deployed solution and code (``sim.phases.initialise``).
 
@@ -213,6 +204,7 @@ def new_state(world: World, inputs: Inputs, seed: int, steps: int) -> State:
 
     pop, g, land = world.population, world.graph, world.landscape
     n_emp, n_cust, nk_n = pop.n_employees, pop.n_customers, land.dep.shape[0]
+    moves = inputs.const[Const.P_TURBULENCE] > 0.0
     e_i8, e_b1 = (lambda: np.zeros(n_emp, np.int64)), (lambda: np.zeros(n_emp, np.bool_))
     values = {
         "unit": pop.unit, "threshold": world.threshold, "p_soc": world.p_socialize,
@@ -232,16 +224,21 @@ def new_state(world: World, inputs: Inputs, seed: int, steps: int) -> State:
         "idea_t_submit": e_i8(), "idea_t_stage": e_i8(), "idea_sponsored": e_b1(),
         "idea_origin": e_i8(),
         "adopted": np.zeros(n_cust, np.bool_), "adopted_next": np.zeros(n_cust, np.bool_),
-        "table": land.table.copy(), "max_score": float(land.max_score),
+        # turbulence rewrites the table and the memo: the run's own copies then
+        "table": land.table.copy(), "memo": land.memo.copy() if moves else land.memo,
+        "max_score": float(land.max_score),
         "optimum": int(land.optimum),
         "t": 0, "deployed": 0, "deployed_fitness": 0.0, "code": 0, "code_known": 0,
         "code_fitness": 0.0, "initial_fitness": 0.0, "code_at_start": 0, "code_known_at_start": 0,
-        "lapses": 0, "submissions": 0, "launches": 0, "moved": False,
+        "counts": np.zeros(len(Count), np.int64), "moved": False,
         "due": e_i8(), "priority": e_i8(), "ones": np.zeros(nk_n, np.int64),
         "series": np.zeros((steps, len(Series)), np.float64),
         "lead_hist": np.zeros(steps + 1, np.int64), "tally": np.zeros(len(Tally), np.float64),
     }
-    state = _make(*(values[name] for name in NAMES))
+    if config.DISABLE_JIT:
+        state = PlainState(**values)
+    else:
+        state = _make(*(values[name] for name in NAMES))
     state.arrays = {k: v for k, v in values.items() if isinstance(v, np.ndarray)}
     initialise(state)
     return state

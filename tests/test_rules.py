@@ -74,7 +74,7 @@ def test_k0_local_search_reaches_global_max():
         for step in range(400):
             key = key_for(1, Stream.SEARCH, step)
             sol, fit, _ = search.search(sol, fit, sol, -1.0, False, False, 1, 0.0, 0.0,
-                                        land.dep, land.table, land.max_score, 8.0, key, agent)
+                                        land.arrays(), key, agent)
         assert fit == 1.0
 
 
@@ -88,8 +88,8 @@ def test_copy_and_explore():
         assert 1 <= bin(mask).count("1") <= 3 and mask < (1 << 12)
         sol = beliefs.random_solution(12, K, agent, 0)
         fit = fitness(sol, land.dep, land.table, land.max_score, 8.0)
-        s2, f2, _ = search.search(sol, fit, sol, -1.0, True, False, 2, 0.0, 0.0, land.dep,
-                                  land.table, land.max_score, 8.0, K, agent)
+        s2, f2, _ = search.search(sol, fit, sol, -1.0, True, False, 2, 0.0, 0.0, land.arrays(),
+                                  K, agent)
         assert f2 >= fit  # without tolerance of worse changes, search never loses fitness
 
 

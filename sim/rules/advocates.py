@@ -32,7 +32,7 @@ def idea_priority(sponsored, t_submit, idea, n_ideas):
     return (0 if sponsored else 1) * 1_000_000_000 * n_ideas + t_submit * n_ideas + idea
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def sponsored(s, i):
     """R5s: is employee ``i``'s idea backed by an advocate: its own, or a colleague's over a usable
     tie (CSR order, the first found)?"""

@@ -6,8 +6,8 @@ employee's row; the kernel and the Mesa agents both call them."""
 
 from numba import njit
 
-from sim.enums import FunnelRule, Group, Platform, SocializationRule, Stage
-from sim.landscape import fitness
+from sim.enums import Count, FunnelRule, Group, Platform, SocializationRule, Stage
+from sim.landscape import fitness_of
 from sim.params import Const, Mech
 from sim.rng import uniform
 from sim.rules.advocates import sponsored
@@ -101,7 +101,7 @@ def newcomer_flags(share_hero, share_locked, share_rogue, key, agent):
     return False, False
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def empower(s, i, key):
     """R2a (Culture empowers) and R2b (platform tools make users resourceful) for employee ``i``:
     its own flags only, updated in place."""
@@ -112,11 +112,11 @@ def empower(s, i, key):
     s.empowered[i] = empowered
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def submit(s, i, key):
     """R4 (stage-gate funnel only): employee ``i`` without an idea in the funnel may submit its
     solution (one that beats the deployed one) into its idea slot, sponsored if an advocate backs
-    it (R5s); counts it in ``s.submissions``."""
+    it (R5s); counts it."""
     if s.funnel_rule != FunnelRule.STAGE_GATE or s.idea_stage[i] != Stage.NONE:
         return  # ideas go to a stage gate only, one per employee at a time
     c = s.const
@@ -131,10 +131,10 @@ def submit(s, i, key):
     s.idea_t_stage[i] = s.t
     s.idea_origin[i] = s.origin[i]
     s.ever_submitted[i] = True
-    s.submissions += 1
+    s.counts[Count.SUBMISSIONS] += 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def learn(s, i, key_socialize, key_turnover):
     """R6a: employee ``i`` moves toward the code as it stood at the start of the step; R6b: it may
     leave, and a newcomer takes the seat (R6c: same unit, ties, contacts and socialization rate;
@@ -146,13 +146,13 @@ def learn(s, i, key_socialize, key_turnover):
     s.known[i] = known
     if sol != s.solution[i]:
         s.solution[i] = sol
-        s.fitness[i] = fitness(sol, s.dep, s.table, s.max_score, s.exponent)
+        s.fitness[i] = fitness_of(s, sol)
     if leaves(c[Const.P_TURNOVER], key_turnover, i):
         s.empowered[i], s.resourceful[i] = newcomer_flags(
             c[Const.SHARE_HERO], c[Const.SHARE_LOCKED], c[Const.SHARE_ROGUE], key_turnover, i)
         s.known[i] = random_known(nk_n, c[Const.P_BELIEF], key_turnover, i, NEWCOMER_KNOWN_SLOT)
         s.solution[i] = random_solution(nk_n, key_turnover, i, NEWCOMER_SLOT) & s.known[i]
-        s.fitness[i] = fitness(s.solution[i], s.dep, s.table, s.max_score, s.exponent)
+        s.fitness[i] = fitness_of(s, s.solution[i])
         s.platform[i] = Platform.NON_USER
         s.shared[i] = False
         s.ever_submitted[i] = False

@@ -4,7 +4,7 @@ R7c)."""
 from numba import njit
 
 from sim.enums import EdgeKind
-from sim.landscape import fitness, flip_row, global_max_score, redraw_row
+from sim.landscape import fitness_of, flip_row, global_max_score, redraw_row
 from sim.params import Const
 from sim.rng import randint, uniform
 
@@ -23,7 +23,7 @@ def wom_weight(is_influencer, rel_influencer):
     return rel_influencer if is_influencer else 1.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def adopted_share(s, c):
     """R7a, R7w: the weighted share of adopters among customer ``c``'s word-of-mouth contacts (mass
     influencers weigh more); 0 without contacts. Summed in CSR order."""
@@ -42,7 +42,7 @@ def adopted_share(s, c):
     return w_adopted / w_total if w_total > 0.0 else 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def plan_adoption(s, c, key):
     """R7a for customer ``c``: write whether it has adopted next step into ``s.adopted_next[c]``
     (adoption is for good; the gain is the deployed solution's since step 0)."""
@@ -55,7 +55,7 @@ def plan_adoption(s, c, key):
                                         adopted_share(s, c), key, c)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def apply_adoption(s, c):
     """Take customer ``c``'s planned adoption."""
     s.adopted[c] = s.adopted_next[c]
@@ -103,8 +103,8 @@ def turbulence(s, key):
     s.moved = moved
     if not moved:
         return
-    s.max_score, s.optimum = global_max_score(s.dep, s.table)
+    s.max_score, s.optimum = global_max_score(s.dep, s.table, s.memo)
     for i in range(s.solution.shape[0]):
-        s.fitness[i] = fitness(s.solution[i], s.dep, s.table, s.max_score, s.exponent)
-    s.deployed_fitness = fitness(s.deployed, s.dep, s.table, s.max_score, s.exponent)
-    s.code_fitness = fitness(s.code, s.dep, s.table, s.max_score, s.exponent)
+        s.fitness[i] = fitness_of(s, s.solution[i])
+    s.deployed_fitness = fitness_of(s, s.deployed)
+    s.code_fitness = fitness_of(s, s.code)

@@ -7,8 +7,8 @@ import math
 import numpy as np
 from numba import njit
 
-from sim.enums import Stage
-from sim.landscape import expected_fitness, fitness
+from sim.enums import Count, Stage
+from sim.landscape import expected_fitness, fitness_of
 from sim.metrics import Tally
 from sim.params import Const, Mech
 from sim.rng import normal, uniform
@@ -116,7 +116,7 @@ def _queue(s, stage, t):
 @njit(cache=True)
 def _launch(s, i, key_code):
     """R5a: idea ``i`` is launched: its lead time is recorded and the code absorbs it."""
-    s.launches += 1
+    s.counts[Count.LAUNCHES] += 1
     s.lead_hist[s.t - s.idea_t_submit[i]] += 1
     if s.idea_origin[i] != s.unit[i]:
         s.tally[Tally.CROSSED] += 1
@@ -142,7 +142,7 @@ def stage_gate(s, key_gate, key_code):
             if reviewed == capacity:
                 break
             i = s.due[r]
-            idea_fit = fitness(s.idea_solution[i], s.dep, s.table, s.max_score, s.exponent)
+            idea_fit = fitness_of(s, s.idea_solution[i])
             if withdrawn(idea_fit, s.deployed_fitness):
                 s.idea_stage[i] = Stage.NONE
                 continue
@@ -161,7 +161,7 @@ def stage_gate(s, key_gate, key_code):
             if idea_fit > new_fitness:
                 new_deployed, new_fitness = s.idea_solution[i], idea_fit
     s.deployed, s.deployed_fitness = new_deployed, new_fitness
-    s.code_fitness = fitness(s.code, s.dep, s.table, s.max_score, s.exponent)
+    s.code_fitness = fitness_of(s, s.code)
 
 
 @njit(cache=True)
@@ -174,8 +174,7 @@ def march_code(s, key_act, key_code):
     s.ones[:] = 0
     for i in range(s.solution.shape[0]):
         action = act(s.solution[i], s.known[i], nk_n, key_act, i)
-        action_fit = s.fitness[i] if action == s.solution[i] else fitness(
-            action, s.dep, s.table, s.max_score, s.exponent)
+        action_fit = s.fitness[i] if action == s.solution[i] else fitness_of(s, action)
         if action_fit > code_score:
             n_superior += 1
             for b in range(nk_n):
@@ -183,7 +182,7 @@ def march_code(s, key_act, key_code):
     code, known = code_learn(s.code, s.code_known, s.ones, n_superior, nk_n,
                              s.mech[s.t, Mech.P_CODE_LEARN], key_code)
     if code != s.code or known != s.code_known:
-        s.launches = 1
+        s.counts[Count.LAUNCHES] = 1
         s.code, s.code_known = code, known
-        s.code_fitness = fitness(code, s.dep, s.table, s.max_score, s.exponent)
+        s.code_fitness = fitness_of(s, code)
         s.deployed, s.deployed_fitness = s.code, s.code_fitness

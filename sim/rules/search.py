@@ -7,7 +7,7 @@ Slots of the SEARCH stream per employee and step: 0 works this step, 1 keeps a w
 from numba import njit
 
 from sim.enums import EdgeKind, Group, Platform
-from sim.landscape import fitness
+from sim.landscape import fitness_of
 from sim.params import Const, Mech
 from sim.rng import randint, uniform
 from sim.rules.culture import group, keeps_worse, shares_next
@@ -24,7 +24,7 @@ def works(velocity, key, agent):
     return uniform(key, agent, 0) < velocity
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def copy_bits(own, src, nk_n, copy_error, key, agent):
     """R3c: copy ``src``: each differing bit is taken with accuracy 1 - copy_error."""
     diff = own ^ src
@@ -35,7 +35,7 @@ def copy_bits(own, src, nk_n, copy_error, key, agent):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def explore_mask(nk_n, n_flip, key, agent):
     """R3x: the bits an exploration flips: ``n_flip`` draws (repeats collapse), as a mask."""
     mask = 0
@@ -63,31 +63,32 @@ def origin_after_search(origin, source_origin, own_unit, copied, changed):
     return origin
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def search(sol, fit, best_sol, best_fit, is_hero, empowered, n_flip_hero, copy_error,
-           p_accept_worse, dep, table, max_score, exponent, key, agent):
+           p_accept_worse, land, key, agent):
     """R3: one search step of a working employee. Returns (solution, fitness, copied).
 
     If the best visible solution is better, copy it (with copy errors) and keep the copy when it
     improves on one's own; otherwise flip one bit (a HERO flips 1..n_flip_hero: resourcefulness)
-    and keep the change if it is better, or (empowered, with p_accept_worse) even if not.
+    and keep the change if it is better, or (empowered, with p_accept_worse) even if not. ``land``:
+    the landscape (``sim.landscape.fitness_of``).
     """
-    nk_n = dep.shape[0]
+    nk_n = land.dep.shape[0]
     if best_fit > fit:
         cand = copy_bits(sol, best_sol, nk_n, copy_error, key, agent)
-        cfit = fitness(cand, dep, table, max_score, exponent)
+        cfit = fitness_of(land, cand)
         if cfit > fit:
             return cand, cfit, True
         return sol, fit, False
     n_flip = 1 + randint(key, agent, 2, n_flip_hero) if is_hero else 1
     cand = sol ^ explore_mask(nk_n, n_flip, key, agent)
-    cfit = fitness(cand, dep, table, max_score, exponent)
+    cfit = fitness_of(land, cand)
     if cfit > fit or (cand != sol and keeps_worse(empowered, p_accept_worse, key, agent, 1)):
         return cand, cfit, False
     return sol, fit, False
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def feed_source(s):
     """R3f: the employee whose shared solution the feed shows (the best shared by an active user;
     the lowest index wins ties), or -1."""
@@ -99,7 +100,7 @@ def feed_source(s):
     return feed
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def best_visible(s, i, feed, key_feed):
     """R3v: the best source employee ``i`` sees (-1: none): shared solutions of colleagues over
     usable ties in CSR order, then the feed (``feed``, if ``i`` sees it this step)."""
@@ -117,11 +118,10 @@ def best_visible(s, i, feed, key_feed):
     return best
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def plan_search(s, i, feed, key, key_feed, key_share):
     """R3w, R3, R3o, R3s for employee ``i``: write its next solution, fitness, origin and sharing
     into the ``*_next`` rows; the bits search changes become decided (its own row, at once)."""
-    m = s.mech[s.t]
     sol, fit = s.solution[i], s.fitness[i]
     hero = group(s.empowered[i], s.resourceful[i]) == Group.HERO
     s.solution_next[i] = sol
@@ -132,19 +132,18 @@ def plan_search(s, i, feed, key, key_feed, key_share):
         best_sol = sol if best < 0 else s.solution[best]
         best_fit = -1.0 if best < 0 else s.fitness[best]
         s2, f2, copied = search(sol, fit, best_sol, best_fit, hero, s.empowered[i],
-                                int(s.const[Const.N_FLIP_HERO]), m[Mech.COPY_ERROR],
-                                m[Mech.P_ACCEPT_WORSE], s.dep, s.table, s.max_score, s.exponent,
-                                key, i)
+                                int(s.const[Const.N_FLIP_HERO]), s.mech[s.t, Mech.COPY_ERROR],
+                                s.mech[s.t, Mech.P_ACCEPT_WORSE], s, key, i)
         s.solution_next[i] = s2
         s.fitness_next[i] = f2
         s.known[i] |= s2 ^ sol
         s.origin_next[i] = origin_after_search(s.origin[i], s.origin[best], s.unit[i], copied,
                                                s2 != sol)
-    s.shared_next[i] = shares_next(hero, m[Mech.P_SHARE], s.const[Const.REL_SHARE_HERO],
-                                   key_share, i)
+    s.shared_next[i] = shares_next(hero, s.mech[s.t, Mech.P_SHARE],
+                                   s.const[Const.REL_SHARE_HERO], key_share, i)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def apply_search(s, i):
     """Take employee ``i``'s planned solution, fitness, origin and sharing."""
     s.solution[i] = s.solution_next[i]

@@ -3,7 +3,7 @@ resourceful (R2b). Platform ties (R1a) are in ``sim.rules.ties``."""
 
 from numba import njit
 
-from sim.enums import AdoptionRule, EdgeKind, Platform
+from sim.enums import AdoptionRule, Count, EdgeKind, Platform
 from sim.params import Const, Mech
 from sim.rng import uniform
 from sim.rules.advocates import is_advocate, tie_weight
@@ -29,7 +29,7 @@ def platform_next(rule, state, share, p_ext, q_adopt, threshold, p_lapse, key, a
     return state
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def adopting_share(s, i):
     """R1, R1w: the weighted share of active users among employee ``i``'s usable colleague ties
     (advocates weigh more); 0 without usable ties. Summed in CSR order."""
@@ -49,7 +49,7 @@ def adopting_share(s, i):
     return w_active / w_total if w_total > 0.0 else 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def plan_platform(s, i, key):
     """R1 for employee ``i``: write its next platform state into ``s.platform_next[i]``."""
     m = s.mech[s.t]
@@ -61,11 +61,11 @@ def plan_platform(s, i, key):
                                        key, i)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def apply_platform(s, i):
-    """Take employee ``i``'s planned platform state; count a lapse in ``s.lapses``."""
+    """Take employee ``i``'s planned platform state; count a lapse."""
     if s.platform[i] == Platform.ACTIVE and s.platform_next[i] == Platform.LAPSED:
-        s.lapses += 1
+        s.counts[Count.LAPSES] += 1
     s.platform[i] = s.platform_next[i]
 
 

@@ -24,10 +24,9 @@ def tie_active(kind, eu, state_i, state_j, rank_i, rank_j, n_advocates, platform
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def tie_usable(s, i, e):
     """R1a for employee ``i``'s CSR entry ``e`` (a colleague) in state ``s`` at step ``s.t``."""
-    m = s.mech[s.t]
     j = s.nbr[e]
     return tie_active(s.kind[e], s.eu[e], s.platform[i], s.platform[j], s.adv_rank[i],
-                      s.adv_rank[j], m[Mech.N_ADVOCATES], m[Mech.PLATFORM_TIES])
+                      s.adv_rank[j], s.mech[s.t, Mech.N_ADVOCATES], s.mech[s.t, Mech.PLATFORM_TIES])
