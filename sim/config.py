@@ -8,7 +8,6 @@ mechanism's value with no investment and with full investment in its lever (ODD 
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import tomllib
@@ -362,18 +361,8 @@ class Scenario(_Section):
         return self
 
 
-class ConfigError(Exception):
-    """A scenario that cannot be used. ``str()`` is the whole user-facing message."""
-
-
-class ResultsError(Exception):
-    """Results cannot be written now (disk full, read-only or busy folder); nothing earlier is
-    lost. ``str()`` is the whole user-facing message (the command line exits with status 1)."""
-
-
-# what writing to a full disk, over a quota, or to a read-only or foreign folder raises
-STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM,
-                            errno.EFBIG, errno.EIO})
+# the user errors live in sim.errors; imported here too, where most callers have found them
+from sim.errors import STORAGE_ERRNOS, ConfigError, ResultsError  # noqa: E402, F401
 
 
 def config_hash(cfg: Scenario) -> str:
@@ -503,7 +492,7 @@ def format_validation_error(source: str, exc: ValidationError) -> str:
     return "\n".join(lines)
 
 
-def parse_override(item: str) -> tuple[list[str], Any]:
+def parse_override(item: str) -> tuple[str, Any]:
     """Parse ``key.path=value``; the value is read as a TOML value, else as a bare string."""
     if "=" not in item:
         raise ConfigError(f"--set {item}: expected key=value")
@@ -515,25 +504,23 @@ def parse_override(item: str) -> tuple[list[str], Any]:
         value = loads_toml(f"{json.dumps(key)} = {text.strip()}", "--set")[key]
     except tomllib.TOMLDecodeError:
         value = text.strip()
-    return key.split("."), value
+    return key, value
 
 
-def _apply_override(data: dict, path: list[str], value: Any, item: str) -> dict:
-    node = Scenario
-    for part in path:
-        fields = getattr(node, "model_fields", None)
-        if fields is None or part not in fields:
-            where = ".".join(path)
-            allowed = ", ".join(fields) if fields else "(no sub-keys)"
-            raise ConfigError(f"--set {item}: {where} names no field (allowed here: {allowed})")
-        node = fields[part].annotation
-    out = dict(data)
-    cur = out
-    for part in path[:-1]:
-        cur[part] = dict(cur.get(part) or {})
-        cur = cur[part]
-    cur[path[-1]] = value
-    return out
+def _apply_override(data: dict, key: str, value: Any, item: str) -> dict:
+    """``data`` (a raw scenario) with ``key`` set; the key syntax is ``sim.keys``' (the same as an
+    experiment file's and the view's)."""
+    from sim import keys
+
+    try:
+        resolved = keys.resolve(key)
+    except ValueError as e:
+        raise ConfigError(f"--set {item}: {e}") from None
+    try:
+        return keys.merged(data, resolved, value, Scenario().model_dump(mode="json"))
+    except IndexError:  # the scenario's own list is shorter than the schema's
+        raise ConfigError(f"--set {item}: the scenario's {key.rsplit('.', 1)[0]} has fewer values "
+                          "than the schema's") from None
 
 
 def validate(data: dict, source: str) -> Scenario:
@@ -550,8 +537,8 @@ def load_scenario(name_or_path: str | Path, overrides: list[str] | tuple[str, ..
     data = _raw_scenario(path)
     data.setdefault("name", path.stem)
     for item in overrides:
-        keys, value = parse_override(item)
-        data = _apply_override(data, keys, value, item)
+        key, value = parse_override(item)
+        data = _apply_override(data, key, value, item)
     return validate(data, str(path))
 
 
