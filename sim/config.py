@@ -89,7 +89,7 @@ class Run(_Section):
                                   "beliefs equal the code's (March's equilibrium)", "",
                                   "March 1991")
     target_fitness: float = F(0.8, "Deployed fitness that counts as 'innovated' for innovation speed",
-                              "fitness [0, 1]", "MODEL.md s.6", gt=0.0, le=1.0)
+                              "fitness [0, 1]", "assumption (ODD section 7.8)", gt=0.0, le=1.0)
 
 
 class Population(_Section):
@@ -140,8 +140,8 @@ class Graph(_Section):
     rel_hero_contact: float = F(3.0, "How much likelier a HERO is to be a customer's contact",
                                 "multiplier", "Forrester: HEROes are customer-facing", ge=0.0,
                                 le=1e6)
-    k_wom: float = F(6.0, "Mean customer-customer (word of mouth) degree", "ties", "MODEL.md s.3",
-                     ge=0.0, le=1000.0)
+    k_wom: float = F(6.0, "Mean customer-customer (word of mouth) degree", "ties",
+                     "assumption (ODD section 5)", ge=0.0, le=1000.0)
     customer_graph: Literal["random", "complete"] = F(
         "random", "Word-of-mouth ties: random with mean k_wom, or every customer to every other "
         "(Bass validation)", source="Bass 1969")

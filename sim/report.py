@@ -22,6 +22,7 @@ import pandas as pd
 
 from sim import analysis as an
 from sim.config import LEVERS
+from sim.sweep import manifest as mf
 
 CHROMIUM = os.environ.get("PACTSIM_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -120,7 +121,7 @@ def _experiment(res: an.Results) -> dict:
     from sim.config import ConfigError, loads_toml
 
     try:
-        return loads_toml(res.manifest.get("experiment_text") or "", "experiment_text")
+        return loads_toml(res.manifest.experiment_text or "", "experiment_text")
     except (tomllib.TOMLDecodeError, ConfigError):
         return {}
 
@@ -144,44 +145,15 @@ def analyse(res: an.Results, n_boot: int = an.N_BOOT, seed: int = 0) -> Report:
     order = (sign * -summary["value"].dropna()).sort_values().index  # best first
     best, worst = int(order[0]), int(order[-1])
     base = an.baseline_point(res)
-    kind = res.kind
+    design = res.design
     numeric = [f for f in res.factors if pd.api.types.is_numeric_dtype(res.points[f])]
-
-    if kind == "orders" and an.ORDER_COLUMN in res.points.columns:
-        report = _orders(res, outcome, n_boot, seed, fg)
-    elif kind == "simplex" and set(an.BUDGET_COLUMNS) <= set(res.points.columns):
-        report = _simplex(res, outcome, n_boot, seed, fg)
-    elif kind == "sobol":
-        report = _sobol(res, outcome, summary, numeric, fg)
-    elif kind == "grid" and numeric:
-        report = _grid(res, outcome, summary, numeric, best, base, n_boot, seed, fg)
-    else:
-        report = Report(res, f"The best point is {labels[best]}: {_oname(outcome)} "
-                             f"{_value(outcome, *summary.loc[best, ['value', 'lo', 'hi']])}.")
-        if numeric:
-            report.figures.append(Figure("points", "Outcome against each parameter",
-                                         fg.scatter_factors(summary, numeric, outcome)))
-
-    if kind not in ("sobol", "lhs"):
-        roles = {"best": best}
-        if base is not None and base not in (best, worst):
-            roles["baseline"] = base
-        if worst != best:
-            roles["worst"] = worst
-        if outcome == an.SPEED and an.CENSORED in res.runs.columns:
-            report.figures.append(Figure(
-                "km", "Time to target, censoring included (Kaplan–Meier)",
-                fg.km_curves(res, roles, labels),
-                "Runs that never reach the target are censored at the horizon: the curve stays above "
-                "zero instead of dropping them."))
-        ts_cols = set(res.timeseries.columns) if res.timeseries is not None else set()
-        if {"deployed_fitness", "platform_users"} & ts_cols:
-            report.figures.append(Figure(
-                "fans", "Deployed fitness and platform adoption over time", fg.fans(res, roles, labels),
-                "Best, worst and baseline design points by " + _oname(outcome) + "."))
+    args = _SectionArgs(res, outcome, summary, numeric, best, base, n_boot, seed, fg)
+    report = _SECTIONS[design.analysis](args) or _points(args)
+    if design.per_point:
+        report.figures += _per_point_figures(res, outcome, labels, best, worst, base, fg)
 
     n_rep = len(res.replicate_ids)
-    if kind != "sobol" and n_rep < MIN_REPLICATES:
+    if design.bootstrap and n_rep < MIN_REPLICATES:
         # a percentile bootstrap over 2-4 units cannot show the spread it has not seen
         report.headline += (f" With only {n_rep} replicate{'s' if n_rep > 1 else ''} per point these "
                             "intervals are too narrow to trust: indicative only.")
@@ -194,7 +166,7 @@ def analyse(res: an.Results, n_boot: int = an.N_BOOT, seed: int = 0) -> Report:
                      f"{cens:.0%} of runs never reached it within the horizon of {res.horizon:g} weeks: "
                      "they are kept, counted at the horizon, and every mean time to target is the "
                      "restricted mean (RMST, the area under the Kaplan–Meier curve up to the horizon).")
-    if kind != "sobol":  # Sobol intervals are SALib's own (said in the Sobol findings)
+    if design.bootstrap:  # Sobol intervals are SALib's own (said in the Sobol findings)
         facts.append("Intervals: 95% percentile bootstrap over replicates (common random numbers: every "
                      f"point's replicate r shares a seed, so differences are paired), {n_boot} resamples, "
                      f"seed {seed}.")
@@ -203,6 +175,65 @@ def analyse(res: an.Results, n_boot: int = an.N_BOOT, seed: int = 0) -> Report:
     report.top = summary.loc[order[:10], top_cols]
     report.outcome = outcome
     return report
+
+
+@dataclass
+class _SectionArgs:
+    res: an.Results
+    outcome: str
+    summary: pd.DataFrame
+    numeric: list[str]
+    best: int
+    base: int | None
+    n_boot: int
+    seed: int
+    fg: object
+
+
+def _points(a: _SectionArgs) -> Report:
+    """The plain answer: the best point, and the outcome against each numeric parameter."""
+    report = Report(a.res, f"The best point is {a.summary.loc[a.best, 'label']}: {_oname(a.outcome)} "
+                           f"{_value(a.outcome, *a.summary.loc[a.best, ['value', 'lo', 'hi']])}.")
+    if a.numeric:
+        report.figures.append(Figure("points", "Outcome against each parameter",
+                                     a.fg.scatter_factors(a.summary, a.numeric, a.outcome)))
+    return report
+
+
+# the report section of each design kind (``DesignBase.analysis``); None: the results do not
+# have what the section needs (the plain answer is given instead)
+_SECTIONS = {
+    "orders": lambda a: (_orders(a.res, a.outcome, a.n_boot, a.seed, a.fg)
+                         if an.ORDER_COLUMN in a.res.points.columns else None),
+    "mix": lambda a: (_simplex(a.res, a.outcome, a.n_boot, a.seed, a.fg)
+                      if set(an.BUDGET_COLUMNS) <= set(a.res.points.columns) else None),
+    "sobol": lambda a: _sobol(a.res, a.outcome, a.summary, a.numeric, a.fg),
+    "effects": lambda a: (_grid(a.res, a.outcome, a.summary, a.numeric, a.best, a.base, a.n_boot,
+                                a.seed, a.fg) if a.numeric else None),
+    "points": lambda a: None,
+}
+
+
+def _per_point_figures(res, outcome, labels, best, worst, base, fg) -> list[Figure]:
+    """Best, worst and baseline points run by run: Kaplan-Meier curves and fans of the series."""
+    figures = []
+    roles = {"best": best}
+    if base is not None and base not in (best, worst):
+        roles["baseline"] = base
+    if worst != best:
+        roles["worst"] = worst
+    if outcome == an.SPEED and an.CENSORED in res.runs.columns:
+        figures.append(Figure(
+            "km", "Time to target, censoring included (Kaplan–Meier)",
+            fg.km_curves(res, roles, labels),
+            "Runs that never reach the target are censored at the horizon: the curve stays above "
+            "zero instead of dropping them."))
+    ts_cols = set(res.timeseries.columns) if res.timeseries is not None else set()
+    if {"deployed_fitness", "platform_users"} & ts_cols:
+        figures.append(Figure(
+            "fans", "Deployed fitness and platform adoption over time", fg.fans(res, roles, labels),
+            "Best, worst and baseline design points by " + _oname(outcome) + "."))
+    return figures
 
 
 def _grid(res, outcome, summary, factors, best, base, n_boot, seed, fg) -> Report:
@@ -498,24 +529,29 @@ def _top_table(report: Report) -> str:
 
 def _manifest_html(res: an.Results) -> str:
     m = res.manifest
-    git = m.get("git") or {}
-    counts = m.get("counts") or {k: m[k] for k in ("runs", "runs_done", "runs_failed", "status") if k in m}
-    rows = [("experiment", m.get("experiment", res.name) + (" (ci size)" if m.get("ci") else "")),
-            ("experiment file", m.get("experiment_file", "—")),
-            ("experiment hash", m.get("experiment_hash", "—")), ("design hash", m.get("design_hash", "—")),
-            ("design", json.dumps({k: v for k, v in (m.get("design") or {}).items()
-                                   if k in ("kind", "samples", "step", "N")}) if m.get("design") else "—"),
-            ("git commit", f"{git.get('commit', '—')}{' (dirty)' if git.get('dirty') else ''}"),
-            ("versions", ", ".join(f"{k} {v}" for k, v in (m.get("versions") or {}).items()) or "—"),
-            ("host", m.get("host", "—")), ("started", m.get("started", m.get("start", "—"))),
-            ("ended", m.get("ended", m.get("end", "—"))),
-            ("steps, replicates", f"{m.get('steps', '—')}, {m.get('replicates', '—')}"),
+    git = m.git or mf.Git()
+    counts = {k: getattr(m, k) for k in ("runs", "runs_done", "runs_failed", "status")
+              if getattr(m, k) is not None}
+    design = m.design.model_dump(include={"kind", "samples", "step"}, exclude_none=True) \
+        if m.design is not None else None
+    rows = [("experiment", (m.experiment or res.name) + (" (ci size)" if m.ci else "")),
+            ("experiment file", m.experiment_file or "—"),
+            ("experiment hash", m.experiment_hash or "—"), ("design hash", m.design_hash or "—"),
+            ("design", json.dumps(design) if design is not None else "—"),
+            ("git commit", f"{git.commit or '—'}{' (dirty)' if git.dirty else ''}"),
+            ("versions", ", ".join(f"{k} {v}" for k, v in (m.versions or {}).items()) or "—"),
+            ("host", m.host or "—"), ("started", m.started or "—"), ("ended", m.ended or "—"),
+            ("steps, replicates", f"{_or_dash(m.steps)}, {_or_dash(m.replicates)}"),
             ("counts", json.dumps(counts) if counts else "—"),
             ("results folder", res.path.name if res.path else "—")]
     table = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows)
-    text = m.get("experiment_text")
+    text = m.experiment_text
     exp = (f"<details><summary>Experiment file</summary><pre>{_e(text)}</pre></details>" if text else "")
     return f"<footer><h2 id='manifest'>Manifest</h2><table>{table}</table>{exp}</footer>"
+
+
+def _or_dash(value) -> str:
+    return "—" if value is None else str(value)
 
 
 def render_html(report: Report) -> str:
