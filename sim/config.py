@@ -213,13 +213,20 @@ class Schedule(_Section):
     level_on: float = F(0.8, "Lever level once switched on", "level [0, 1]", ge=0.0, le=1.0)
     level_off: float = F(0.0, "Lever level before it switches on", "level [0, 1]", ge=0.0, le=1.0)
 
-    @model_validator(mode="after")
-    def _permutation(self) -> Schedule:
-        if sorted(self.order) != sorted(LEVERS):
-            raise ValueError(f"order {list(self.order)} must name each of {list(LEVERS)} once")
-        if len(self.starts) != 4 or list(self.starts) != sorted(self.starts):
-            raise ValueError(f"starts {list(self.starts)} must be 4 non-decreasing steps")
-        return self
+    # field validators: a message then names the key (levers.schedule.starts), not the section
+    @field_validator("order")
+    @classmethod
+    def _permutation(cls, order: tuple[str, ...]) -> tuple[str, ...]:
+        if sorted(order) != sorted(LEVERS):
+            raise ValueError(f"order {list(order)} must name each of {list(LEVERS)} once")
+        return order
+
+    @field_validator("starts")
+    @classmethod
+    def _four_steps(cls, starts: tuple[int, ...]) -> tuple[int, ...]:
+        if len(starts) != 4 or list(starts) != sorted(starts):
+            raise ValueError(f"starts {list(starts)} must be 4 non-decreasing steps")
+        return starts
 
 
 class Levers(_Section):
