@@ -38,7 +38,9 @@ def _strip(annotation: Any) -> tuple[Any, tuple]:
     metadata: tuple = ()
     while get_origin(annotation) is Annotated:
         args = get_args(annotation)
-        annotation, metadata = args[0], metadata + tuple(args[1:])
+        for m in args[1:]:  # Annotated[float, Field(ge=...)]: the Field's constraints
+            metadata += tuple(m.metadata) if isinstance(m, FieldInfo) else (m,)
+        annotation = args[0]
     return annotation, metadata
 
 
