@@ -43,7 +43,7 @@ def _atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
     """Write ``path`` atomically and durably: ``write`` fills a hidden temporary file in the same
     folder, which is flushed to disk and renamed. Readers see the old file or the whole new one; a
     process killed at any moment leaves at most one ``.<name>.*.tmp`` file, which
-    :func:`remove_partial` cleans up."""
+    ``sim.sweep.results.remove_partial`` cleans up."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
     try:
