@@ -1,6 +1,7 @@
 """What the experiments say: lever effects, censored innovation speed, best mix, order ranking, Sobol.
 
-Works from stored results only (ARCHITECTURE invariant 6): a results folder written by
+Works from stored results only (a report never reruns the model, so the folder alone reproduces
+it): a results folder written by
 ``pactsim sweep`` (``runs.parquet``, optional ``timeseries.parquet``, ``manifest.json``) or the same
 tables as DataFrames.
 
@@ -22,18 +23,16 @@ Kaplan-Meier area and the tests check the two agree.
 
 from __future__ import annotations
 
-import json
 import math
 import warnings
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from sim.config import LEVERS, ConfigError
-from sim.metrics import OUTCOME_NAMES
+from sim.config import LEVERS
+from sim.sweep.results import RUN_COLUMNS, Results, load_results
+
+__all__ = ["RUN_COLUMNS", "Results", "load_results"]  # re-exported: the analysis reads them
 
 SPEED = "innovation_speed"
 CENSORED = "innovation_censored"
@@ -43,151 +42,12 @@ LEVER_COLUMNS = tuple(f"levers.{lever}" for lever in LEVERS)
 PACT_ORDER = ">".join(LEVERS)
 """Forrester's recommended order, as the sweep writes it in ``levers.schedule.order``."""
 LOWER_IS_BETTER = frozenset({SPEED, "lead_time_median", "lead_time_p90"})
-RUN_COLUMNS = ("run_id", "point", "replicate", "seed", "error")
 N_BOOT = 2000
 LEVEL = 0.95
 
 
 # --------------------------------------------------------------------------------------------------
-# Loading
-
-@dataclass
-class Results:
-    """One experiment's stored results: valid runs, failed runs, manifest and optional series."""
-
-    runs: pd.DataFrame
-    failed: pd.DataFrame = field(default_factory=pd.DataFrame)
-    manifest: dict = field(default_factory=dict)
-    timeseries: pd.DataFrame | None = None
-    path: Path | None = None
-
-    @classmethod
-    def from_frame(cls, runs: pd.DataFrame, manifest: dict | None = None,
-                   timeseries: pd.DataFrame | None = None, path: Path | None = None) -> Results:
-        """Split a ``runs.parquet`` table into valid and failed runs (a non-empty ``error``)."""
-        missing = [c for c in ("point", "replicate") if c not in runs.columns]
-        if missing:
-            raise ConfigError(f"runs table lacks column(s) {', '.join(missing)}")
-        if "error" in runs.columns:
-            err = runs["error"].notna() & (runs["error"].astype(str).str.len() > 0)
-        else:
-            err = pd.Series(False, index=runs.index)
-        ok = runs.loc[~err].reset_index(drop=True)
-        if CENSORED in ok.columns:
-            ok[CENSORED] = ok[CENSORED].astype(bool)
-        return cls(ok, runs.loc[err].reset_index(drop=True), manifest or {}, timeseries, path)
-
-    @property
-    def kind(self) -> str:
-        """The design kind (grid, lhs, sobol, simplex, orders): from the manifest, else guessed."""
-        kind = (self.manifest.get("design") or {}).get("kind")
-        if kind:
-            return str(kind)
-        cols = set(self.runs.columns) | set(self.failed.columns)
-        if ORDER_COLUMN in cols:
-            return "orders"
-        if set(BUDGET_COLUMNS) <= cols:
-            return "simplex"
-        return "grid"
-
-    @property
-    def name(self) -> str:
-        return str(self.manifest.get("experiment") or (self.path.name if self.path else "experiment"))
-
-    @property
-    def factors(self) -> list[str]:
-        """The varied parameters: dotted column names, in table order."""
-        return [c for c in self.runs.columns if "." in c and c not in RUN_COLUMNS]
-
-    @property
-    def outcomes(self) -> list[str]:
-        return [c for c in OUTCOME_NAMES if c in self.runs.columns]
-
-    @property
-    def n_runs(self) -> int:
-        return len(self.runs) + len(self.failed)
-
-    @property
-    def horizon(self) -> float:
-        """tau: the run horizon (manifest ``steps``), else the longest time to target seen. Censored
-        runs sit at the horizon, so both agree when any run is censored; when none is, the RMST up
-        to either is the plain mean."""
-        if SPEED not in self.runs.columns or self.runs.empty:
-            return float("nan")
-        seen = float(self.runs[SPEED].max())
-        steps = self.manifest.get("steps")  # the sweep's horizon, when the manifest gives it
-        return max(seen, float(steps)) if isinstance(steps, int | float) else seen
-
-    @property
-    def point_ids(self) -> np.ndarray:
-        """Every design point, including those whose runs all failed."""
-        ids = pd.concat([self.runs["point"], self.failed.get("point", pd.Series(dtype=int))])
-        return np.sort(ids.dropna().astype(int).unique())
-
-    @property
-    def replicate_ids(self) -> np.ndarray:
-        ids = pd.concat([self.runs["replicate"], self.failed.get("replicate", pd.Series(dtype=int))])
-        return np.sort(ids.dropna().astype(int).unique())
-
-    @property
-    def points(self) -> pd.DataFrame:
-        """One row per design point (index ``point``) with its factor values."""
-        both = pd.concat([self.runs, self.failed], ignore_index=True)
-        cols = [c for c in self.factors if c in both.columns]
-        table = both.drop_duplicates("point").set_index("point").sort_index()[cols]
-        return table.reindex(self.point_ids)
-
-
-def _check_manifest(manifest: Any, where: Path) -> None:
-    """Raise :class:`ConfigError` naming the key when what reports read from a manifest has not
-    the type a sweep writes (other keys are kept unchecked)."""
-    from pydantic import BaseModel, ConfigDict, ValidationError
-
-    from sim.config import format_validation_error
-
-    class ManifestView(BaseModel):
-        model_config = ConfigDict(extra="allow", strict=True)
-        experiment: str | None = None
-        experiment_text: str | None = None
-        experiment_file: str | None = None
-        ci: bool | None = None
-        steps: int | None = None
-        replicates: int | None = None
-        design: dict[str, Any] | None = None
-        git: dict[str, Any] | None = None
-        versions: dict[str, Any] | None = None
-        counts: dict[str, Any] | None = None
-
-    if not isinstance(manifest, dict):
-        raise ConfigError(f"{where}: expected a JSON object, not {type(manifest).__name__}")
-    try:
-        ManifestView.model_validate(manifest)
-    except ValidationError as e:
-        raise ConfigError(format_validation_error(str(where), e)) from None
-
-
-def load_results(path: str | Path) -> Results:
-    """Read a results folder; :class:`ConfigError` when it is not one."""
-    path = Path(path)
-    if not path.is_dir():
-        raise ConfigError(f"{path}: no such results folder")
-    runs_path = path / "runs.parquet"
-    if not runs_path.is_file():
-        raise ConfigError(f"{path}: no runs.parquet (is it a folder written by `pactsim sweep`?)")
-    try:
-        runs = pd.read_parquet(runs_path)
-    except Exception as e:  # pyarrow raises several types for a damaged file
-        raise ConfigError(f"{runs_path}: cannot read ({e})") from None
-    manifest = {}
-    if (path / "manifest.json").is_file():
-        try:
-            manifest = json.loads((path / "manifest.json").read_text())
-        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise ConfigError(f"{path / 'manifest.json'}: cannot read ({e})") from None
-        _check_manifest(manifest, path / "manifest.json")
-    ts = pd.read_parquet(path / "timeseries.parquet") if (path / "timeseries.parquet").is_file() else None
-    return Results.from_frame(runs, manifest, ts, path)
-
+# Loading: the results folder is sim.sweep.results'; Results and load_results are its
 
 # --------------------------------------------------------------------------------------------------
 # Censored innovation speed
@@ -480,15 +340,12 @@ def order_ranking(res: Results, outcome: str = SPEED, reference: str = PACT_ORDE
 # Sobol indices (SALib)
 
 def sobol_problem(res: Results) -> dict:
-    """The SALib problem (names, bounds) of a Sobol design, from the manifest."""
-    design = res.manifest.get("design") or {}
-    prob = design.get("problem") or {}
-    names, bounds = prob.get("names") or design.get("names"), prob.get("bounds") or design.get("bounds")
-    if isinstance(bounds, dict):
-        names, bounds = list(bounds), [list(v) for v in bounds.values()]
-    if not names or not bounds or len(names) != len(bounds):
-        raise ValueError("manifest design lacks the Sobol problem (names and bounds)")
-    return {"num_vars": len(names), "names": list(names), "bounds": [list(map(float, b)) for b in bounds]}
+    """The SALib problem (names, bounds) of a Sobol design, from the manifest's design bounds."""
+    bounds = res.manifest.design.bounds if res.manifest.design is not None else None
+    if not bounds:
+        raise ValueError("manifest design lacks the Sobol problem (its bounds)")
+    return {"num_vars": len(bounds), "names": list(bounds),
+            "bounds": [list(map(float, b)) for b in bounds.values()]}
 
 
 def sobol_indices(res: Results, outcome: str = SPEED, num_resamples: int = 1000, seed: int = 0,
@@ -537,21 +394,32 @@ def fan(res: Results, point: int, series: str, quantiles=(0.1, 0.5, 0.9)) -> pd.
 
 
 def baseline_point(res: Results) -> int | None:
-    """The reference point: all levers at the middle level (grid), P > A > C > T (orders), the most
-    even budget mix (simplex); None when the design has no such point."""
+    """The reference point the design kind names (``DesignBase.baseline``): all levers at the
+    middle level (grid), P > A > C > T (orders), the most even budget mix (simplex); None when
+    the design has none or the results lack it."""
     pts = res.points
-    if pts.empty:
+    if pts.empty or res.design.baseline is None:
         return None
-    if res.kind == "orders" and ORDER_COLUMN in pts.columns:
-        try:
-            return order_point(res)
-        except ValueError:
-            return None
-    if res.kind == "simplex" and set(BUDGET_COLUMNS) <= set(pts.columns):
-        dist = ((pts[list(BUDGET_COLUMNS)] - 0.25) ** 2).sum(axis=1)
-        return int(dist.idxmin())
-    if res.kind != "grid":
+    return _BASELINES[res.design.baseline](res, pts)
+
+
+def _pact_order_point(res: Results, pts: pd.DataFrame) -> int | None:
+    if ORDER_COLUMN not in pts.columns:
         return None
+    try:
+        return order_point(res)
+    except ValueError:
+        return None
+
+
+def _even_mix_point(res: Results, pts: pd.DataFrame) -> int | None:
+    if not set(BUDGET_COLUMNS) <= set(pts.columns):
+        return None
+    dist = ((pts[list(BUDGET_COLUMNS)] - 0.25) ** 2).sum(axis=1)
+    return int(dist.idxmin())
+
+
+def _middle_point(res: Results, pts: pd.DataFrame) -> int | None:
     mask = pd.Series(True, index=pts.index)
     for f in res.factors:
         if not pd.api.types.is_numeric_dtype(pts[f]):
@@ -562,6 +430,9 @@ def baseline_point(res: Results) -> int | None:
         mask &= pts[f] == lv[len(lv) // 2]
     hit = pts.index[mask]
     return int(hit[0]) if len(hit) else None
+
+
+_BASELINES = {"pact_order": _pact_order_point, "even_mix": _even_mix_point, "middle": _middle_point}
 
 
 def short_name(factor: str) -> str:

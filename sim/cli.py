@@ -9,7 +9,8 @@ import re
 import sys
 from pathlib import Path
 
-from sim.config import ROOT, STORAGE_ERRNOS, ConfigError, ResultsError
+from sim.config import ROOT
+from sim.errors import STORAGE_ERRNOS, ConfigError, ResultsError
 
 EXPERIMENT_DIR = ROOT / "experiments"
 

@@ -8,7 +8,6 @@ mechanism's value with no investment and with full investment in its lever (ODD 
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import tomllib
@@ -90,7 +89,7 @@ class Run(_Section):
                                   "beliefs equal the code's (March's equilibrium)", "",
                                   "March 1991")
     target_fitness: float = F(0.8, "Deployed fitness that counts as 'innovated' for innovation speed",
-                              "fitness [0, 1]", "MODEL.md s.6", gt=0.0, le=1.0)
+                              "fitness [0, 1]", "assumption (ODD section 7.8)", gt=0.0, le=1.0)
 
 
 class Population(_Section):
@@ -141,8 +140,8 @@ class Graph(_Section):
     rel_hero_contact: float = F(3.0, "How much likelier a HERO is to be a customer's contact",
                                 "multiplier", "Forrester: HEROes are customer-facing", ge=0.0,
                                 le=1e6)
-    k_wom: float = F(6.0, "Mean customer-customer (word of mouth) degree", "ties", "MODEL.md s.3",
-                     ge=0.0, le=1000.0)
+    k_wom: float = F(6.0, "Mean customer-customer (word of mouth) degree", "ties",
+                     "assumption (ODD section 5)", ge=0.0, le=1000.0)
     customer_graph: Literal["random", "complete"] = F(
         "random", "Word-of-mouth ties: random with mean k_wom, or every customer to every other "
         "(Bass validation)", source="Bass 1969")
@@ -214,13 +213,20 @@ class Schedule(_Section):
     level_on: float = F(0.8, "Lever level once switched on", "level [0, 1]", ge=0.0, le=1.0)
     level_off: float = F(0.0, "Lever level before it switches on", "level [0, 1]", ge=0.0, le=1.0)
 
-    @model_validator(mode="after")
-    def _permutation(self) -> Schedule:
-        if sorted(self.order) != sorted(LEVERS):
-            raise ValueError(f"order {list(self.order)} must name each of {list(LEVERS)} once")
-        if len(self.starts) != 4 or list(self.starts) != sorted(self.starts):
-            raise ValueError(f"starts {list(self.starts)} must be 4 non-decreasing steps")
-        return self
+    # field validators: a message then names the key (levers.schedule.starts), not the section
+    @field_validator("order")
+    @classmethod
+    def _permutation(cls, order: tuple[str, ...]) -> tuple[str, ...]:
+        if sorted(order) != sorted(LEVERS):
+            raise ValueError(f"order {list(order)} must name each of {list(LEVERS)} once")
+        return order
+
+    @field_validator("starts")
+    @classmethod
+    def _four_steps(cls, starts: tuple[int, ...]) -> tuple[int, ...]:
+        if len(starts) != 4 or list(starts) != sorted(starts):
+            raise ValueError(f"starts {list(starts)} must be 4 non-decreasing steps")
+        return starts
 
 
 class Levers(_Section):
@@ -362,18 +368,8 @@ class Scenario(_Section):
         return self
 
 
-class ConfigError(Exception):
-    """A scenario that cannot be used. ``str()`` is the whole user-facing message."""
-
-
-class ResultsError(Exception):
-    """Results cannot be written now (disk full, read-only or busy folder); nothing earlier is
-    lost. ``str()`` is the whole user-facing message (the command line exits with status 1)."""
-
-
-# what writing to a full disk, over a quota, or to a read-only or foreign folder raises
-STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM,
-                            errno.EFBIG, errno.EIO})
+# the user errors live in sim.errors; imported here too, where most callers have found them
+from sim.errors import STORAGE_ERRNOS, ConfigError, ResultsError  # noqa: E402, F401
 
 
 def config_hash(cfg: Scenario) -> str:
@@ -503,7 +499,7 @@ def format_validation_error(source: str, exc: ValidationError) -> str:
     return "\n".join(lines)
 
 
-def parse_override(item: str) -> tuple[list[str], Any]:
+def parse_override(item: str) -> tuple[str, Any]:
     """Parse ``key.path=value``; the value is read as a TOML value, else as a bare string."""
     if "=" not in item:
         raise ConfigError(f"--set {item}: expected key=value")
@@ -515,25 +511,23 @@ def parse_override(item: str) -> tuple[list[str], Any]:
         value = loads_toml(f"{json.dumps(key)} = {text.strip()}", "--set")[key]
     except tomllib.TOMLDecodeError:
         value = text.strip()
-    return key.split("."), value
+    return key, value
 
 
-def _apply_override(data: dict, path: list[str], value: Any, item: str) -> dict:
-    node = Scenario
-    for part in path:
-        fields = getattr(node, "model_fields", None)
-        if fields is None or part not in fields:
-            where = ".".join(path)
-            allowed = ", ".join(fields) if fields else "(no sub-keys)"
-            raise ConfigError(f"--set {item}: {where} names no field (allowed here: {allowed})")
-        node = fields[part].annotation
-    out = dict(data)
-    cur = out
-    for part in path[:-1]:
-        cur[part] = dict(cur.get(part) or {})
-        cur = cur[part]
-    cur[path[-1]] = value
-    return out
+def _apply_override(data: dict, key: str, value: Any, item: str) -> dict:
+    """``data`` (a raw scenario) with ``key`` set; the key syntax is ``sim.keys``' (the same as an
+    experiment file's and the view's)."""
+    from sim import keys
+
+    try:
+        resolved = keys.resolve(key)
+    except ValueError as e:
+        raise ConfigError(f"--set {item}: {e}") from None
+    try:
+        return keys.merged(data, resolved, value, Scenario().model_dump(mode="json"))
+    except IndexError:  # the scenario's own list is shorter than the schema's
+        raise ConfigError(f"--set {item}: the scenario's {key.rsplit('.', 1)[0]} has fewer values "
+                          "than the schema's") from None
 
 
 def validate(data: dict, source: str) -> Scenario:
@@ -550,8 +544,8 @@ def load_scenario(name_or_path: str | Path, overrides: list[str] | tuple[str, ..
     data = _raw_scenario(path)
     data.setdefault("name", path.stem)
     for item in overrides:
-        keys, value = parse_override(item)
-        data = _apply_override(data, keys, value, item)
+        key, value = parse_override(item)
+        data = _apply_override(data, key, value, item)
     return validate(data, str(path))
 
 

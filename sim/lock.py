@@ -15,14 +15,11 @@ import socket
 import sys
 from pathlib import Path
 
-from sim.config import ResultsError
+from sim.errors import FolderBusy
 from sim.provenance import now_iso
 
 LOCK_NAME = ".pactsim.lock"
-
-
-class FolderBusy(ResultsError):
-    """Another live process holds the folder's lock."""
+__all__ = ["LOCK_NAME", "FolderBusy", "FolderLock"]
 
 
 def _alive(pid: int) -> bool:

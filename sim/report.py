@@ -14,14 +14,22 @@ import json
 import os
 import sys
 import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from sim import analysis as an
-from sim.config import LEVERS
+from sim.report_sections import (
+    _SECTIONS,
+    Figure,
+    Report,
+    _n,
+    _per_point_figures,
+    _plural,
+    _points,
+    _SectionArgs,
+)
+from sim.sweep import manifest as mf
 
 CHROMIUM = os.environ.get("PACTSIM_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -29,77 +37,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 PLOT_CONFIG = {"displaylogo": False, "responsive": True}
 MIN_REPLICATES = 5
 """Below this many replicates the report warns that its bootstrap intervals are indicative only."""
-EFFECT_OUTCOMES = (an.SPEED, "final_fitness", "customer_value", "final_platform_adoption")
 
 
-@dataclass
-class Figure:
-    id: str
-    title: str
-    fig: object  # plotly.graph_objects.Figure
-    caption: str = ""
-
-
-@dataclass
-class Report:
-    """What the report says: the headline, findings, figures and a table of the top points."""
-
-    results: an.Results
-    headline: str
-    findings: list[str] = field(default_factory=list)
-    figures: list[Figure] = field(default_factory=list)
-    top: pd.DataFrame | None = None
-    effects_all: pd.DataFrame | None = None  # main effects on every outcome (grid designs)
-    outcome: str = an.SPEED
-
-
-# --------------------------------------------------------------------------------------------------
-# Words
-
-def _n(x: float) -> str:
-    """A number for prose: one decimal from 1 up (and for zero), three significant digits below."""
-    if x is None or not np.isfinite(x):
-        return "—"
-    return f"{x:.1f}" if abs(x) >= 1 or abs(x) < 1e-12 else f"{x:.3g}"
-
-
-def _sn(x: float) -> str:
-    """Signed: '+1.5', '-0.0312'."""
-    return ("+" if x >= 0 else "-") + _n(abs(x))
-
-
-def _ci(lo: float, hi: float, weeks: bool = False) -> str:
-    if weeks:  # times read best at one decimal throughout
-        return f"95% CI {lo:.1f} to {hi:.1f}"
-    return f"95% CI {_n(lo)} to {_n(hi)}"
-
-
-def _change(outcome: str, eff: float, lo: float, hi: float) -> str:
-    """'shortens the time to target by 3.1 weeks (95% CI 2.0 to 4.2)' and the like."""
-    covers = lo <= 0 <= hi
-    tail = "; not distinguishable from no effect" if covers else ""
-    if outcome == an.SPEED:
-        if eff <= 0:
-            return f"shortens the time to target by {-eff:.1f} weeks ({_ci(-hi, -lo, True)}{tail})"
-        return f"lengthens the time to target by {eff:.1f} weeks ({_ci(lo, hi, True)}{tail})"
-    return f"changes the {_oname(outcome)} by {eff:+.3g} ({_ci(lo, hi)}{tail})"
-
-
-def _oname(outcome: str) -> str:
-    """The outcome as a noun phrase without article: 'time to target', 'customer value'."""
-    from sim.figures import title
-
-    return "time to target" if outcome == an.SPEED else title(outcome)
-
-
-def _plural(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
-
-
-def _value(outcome: str, v: float, lo: float, hi: float, paren: bool = True) -> str:
-    """'5.6 weeks (95% CI 1.4 to 9.8)', or with a comma inside parentheses already open."""
-    unit = " weeks" if outcome == an.SPEED else ""
-    return f"{_n(v)}{unit} ({_ci(lo, hi)})" if paren else f"{_n(v)}{unit}, {_ci(lo, hi)}"
+__all__ = ["Figure", "Report", "analyse", "build_report", "command", "render_html"]
 
 
 def _target(res: an.Results) -> float:
@@ -120,7 +60,7 @@ def _experiment(res: an.Results) -> dict:
     from sim.config import ConfigError, loads_toml
 
     try:
-        return loads_toml(res.manifest.get("experiment_text") or "", "experiment_text")
+        return loads_toml(res.manifest.experiment_text or "", "experiment_text")
     except (tomllib.TOMLDecodeError, ConfigError):
         return {}
 
@@ -144,44 +84,15 @@ def analyse(res: an.Results, n_boot: int = an.N_BOOT, seed: int = 0) -> Report:
     order = (sign * -summary["value"].dropna()).sort_values().index  # best first
     best, worst = int(order[0]), int(order[-1])
     base = an.baseline_point(res)
-    kind = res.kind
+    design = res.design
     numeric = [f for f in res.factors if pd.api.types.is_numeric_dtype(res.points[f])]
-
-    if kind == "orders" and an.ORDER_COLUMN in res.points.columns:
-        report = _orders(res, outcome, n_boot, seed, fg)
-    elif kind == "simplex" and set(an.BUDGET_COLUMNS) <= set(res.points.columns):
-        report = _simplex(res, outcome, n_boot, seed, fg)
-    elif kind == "sobol":
-        report = _sobol(res, outcome, summary, numeric, fg)
-    elif kind == "grid" and numeric:
-        report = _grid(res, outcome, summary, numeric, best, base, n_boot, seed, fg)
-    else:
-        report = Report(res, f"The best point is {labels[best]}: {_oname(outcome)} "
-                             f"{_value(outcome, *summary.loc[best, ['value', 'lo', 'hi']])}.")
-        if numeric:
-            report.figures.append(Figure("points", "Outcome against each parameter",
-                                         fg.scatter_factors(summary, numeric, outcome)))
-
-    if kind not in ("sobol", "lhs"):
-        roles = {"best": best}
-        if base is not None and base not in (best, worst):
-            roles["baseline"] = base
-        if worst != best:
-            roles["worst"] = worst
-        if outcome == an.SPEED and an.CENSORED in res.runs.columns:
-            report.figures.append(Figure(
-                "km", "Time to target, censoring included (Kaplan–Meier)",
-                fg.km_curves(res, roles, labels),
-                "Runs that never reach the target are censored at the horizon: the curve stays above "
-                "zero instead of dropping them."))
-        ts_cols = set(res.timeseries.columns) if res.timeseries is not None else set()
-        if {"deployed_fitness", "platform_users"} & ts_cols:
-            report.figures.append(Figure(
-                "fans", "Deployed fitness and platform adoption over time", fg.fans(res, roles, labels),
-                "Best, worst and baseline design points by " + _oname(outcome) + "."))
+    args = _SectionArgs(res, outcome, summary, numeric, best, base, n_boot, seed, fg)
+    report = _SECTIONS[design.analysis](args) or _points(args)
+    if design.per_point:
+        report.figures += _per_point_figures(res, outcome, labels, best, worst, base, fg)
 
     n_rep = len(res.replicate_ids)
-    if kind != "sobol" and n_rep < MIN_REPLICATES:
+    if design.bootstrap and n_rep < MIN_REPLICATES:
         # a percentile bootstrap over 2-4 units cannot show the spread it has not seen
         report.headline += (f" With only {n_rep} replicate{'s' if n_rep > 1 else ''} per point these "
                             "intervals are too narrow to trust: indicative only.")
@@ -194,7 +105,7 @@ def analyse(res: an.Results, n_boot: int = an.N_BOOT, seed: int = 0) -> Report:
                      f"{cens:.0%} of runs never reached it within the horizon of {res.horizon:g} weeks: "
                      "they are kept, counted at the horizon, and every mean time to target is the "
                      "restricted mean (RMST, the area under the Kaplan–Meier curve up to the horizon).")
-    if kind != "sobol":  # Sobol intervals are SALib's own (said in the Sobol findings)
+    if design.bootstrap:  # Sobol intervals are SALib's own (said in the Sobol findings)
         facts.append("Intervals: 95% percentile bootstrap over replicates (common random numbers: every "
                      f"point's replicate r shares a seed, so differences are paired), {n_boot} resamples, "
                      f"seed {seed}.")
@@ -203,238 +114,6 @@ def analyse(res: an.Results, n_boot: int = an.N_BOOT, seed: int = 0) -> Report:
     report.top = summary.loc[order[:10], top_cols]
     report.outcome = outcome
     return report
-
-
-def _grid(res, outcome, summary, factors, best, base, n_boot, seed, fg) -> Report:
-    effects = {o: an.main_effects(res, o, factors, n_boot, seed) for o in EFFECT_OUTCOMES
-               if o in res.outcomes}
-    if outcome not in effects:
-        effects[outcome] = an.main_effects(res, outcome, factors, n_boot, seed)
-    eff = effects[outcome]
-    figs = [Figure("effects", "Lever effects with 95% intervals", fg.effects_forest(effects),
-                   "Each point: mean at the highest level minus mean at the lowest level of one lever, "
-                   "averaged over every combination of the others.")]
-    mm = an.marginal_means(res, outcome, factors, n_boot, seed)
-    figs.append(Figure("levels", "Response to each lever", fg.levels(mm, outcome)))
-    findings, sentences = [], []
-    tech, cult = "levers.technology", "levers.culture"
-    two = len(factors) == 2 and set(factors) == {tech, cult}
-    if len(factors) >= 3:
-        inter = an.interactions(res, outcome, factors, n_boot, seed)
-        figs.append(Figure("interactions", "Interactions between levers",
-                           fg.interaction_heatmap(inter, factors, outcome),
-                           "How much raising one lever changes the effect of another (extreme levels)."))
-        if len(inter):
-            top = inter.loc[inter["effect"].abs().idxmax()]
-            figs.append(Figure("cells", "The strongest interaction",
-                               fg.cell_heatmap(an.cell_means(res, top.factor_a, top.factor_b, outcome),
-                                               top.factor_a, top.factor_b, outcome)))
-            sig = inter[inter["significant"]]
-            findings.append(
-                f"Strongest interaction: {an.short_name(top.factor_a)} × {an.short_name(top.factor_b)}, "
-                f"contrast {top.effect:+.2f} ({_ci(top.lo, top.hi)}); {len(sig)} of {len(inter)} pairs have "
-                "an interval excluding 0.")
-    elif len(factors) == 2:
-        a, b = factors
-        figs.append(Figure("cells", "Both factors together",
-                           fg.cell_heatmap(an.cell_means(res, a, b, outcome), a, b, outcome)))
-    if tech in factors and cult in factors:
-        se = an.simple_effects(res, tech, cult, outcome, n_boot, seed)
-        figs.append(Figure("simple_effects", "Technology with and without culture",
-                           fg.simple_effects_bars(se, outcome),
-                           "The effect of technology at the lowest and highest culture level."))
-        lo_c, hi_c = se.iloc[0], se.iloc[-1]
-        alone = lo_c.effect * an.better_sign(outcome) > 0 and lo_c.significant
-        goal = "speed up innovation" if outcome == an.SPEED else f"improve the {_oname(outcome)}"
-        tech_sentence = (
-            f"Technology alone {'does' if alone else 'does not'} {goal}: with culture low "
-            f"({lo_c.by_level:g}), raising technology from {lo_c.low:g} to {lo_c.high:g} "
-            f"{_change(outcome, lo_c.effect, lo_c.lo, lo_c.hi)}; with culture high ({hi_c.by_level:g}) it "
-            f"{_change(outcome, hi_c.effect, hi_c.lo, hi_c.hi)}.")
-        inter2 = an.interactions(res, outcome, [tech, cult], n_boot, seed)
-        if len(inter2):
-            i2 = inter2.iloc[0]
-            verdict = ("culture changes what technology delivers" if i2.significant
-                       else "no evidence that culture changes what technology delivers")
-            unit = " weeks" if outcome == an.SPEED else ""
-            tech_tail = (f"The technology × culture interaction is {_sn(i2.effect)}{unit} "
-                         f"({_ci(i2.lo, i2.hi)}): {verdict}.")
-        else:
-            tech_tail = ""
-        if two:
-            sentences += [tech_sentence, tech_tail]
-        else:
-            findings += [tech_sentence, tech_tail]
-    if not two:
-        is_lever = eff["factor"].isin(an.LEVER_COLUMNS)
-        levers = eff[is_lever] if is_lever.any() else eff
-        key = levers.loc[(an.better_sign(outcome) * levers["effect"]).idxmax()]
-        name = an.short_name(key.factor).capitalize()
-        unit = " weeks" if outcome == an.SPEED else ""
-        f = "{:.1f}".format if outcome == an.SPEED else _n  # weeks at one decimal throughout
-        others = "; ".join(f"{an.short_name(r.factor)} {'+' if r.effect > 0 else ''}{f(r.effect)}{unit} "
-                           f"[{f(r.lo)}, {f(r.hi)}]"
-                           for r in levers.itertuples() if r.factor != key.factor)
-        if key.significant and an.better_sign(outcome) * key.effect > 0:
-            lead = f"{name} {'speeds up innovation' if outcome == an.SPEED else 'helps'} most"
-        else:
-            lead = f"No lever helps beyond the noise; the best, {name.lower()},"
-        sentences.append(f"{lead}: raising it from {key.low:g} to {key.high:g} "
-                         f"{_change(outcome, key.effect, key.lo, key.hi)}"
-                         + (f" (other levers, high minus low: {others})." if others else "."))
-    b = summary.loc[best]
-    reach = f", {b.reached:.0%} of its runs reach the target" if "reached" in summary else ""
-    gets = "reaches the target in" if outcome == an.SPEED else f"gets a {_oname(outcome)} of"
-    best_sentence = (f"The {'fastest' if outcome == an.SPEED else 'best'} combination, {b.label}, {gets} "
-                     f"{_value(outcome, b.value, b.lo, b.hi)}{reach}")
-    if base is not None and base != best:
-        cp = an.compare_points(res, base, outcome, n_boot, seed)
-        d = cp.loc[best]
-        unit = " weeks" if outcome == an.SPEED else ""
-        best_sentence += (f", against {_n(summary.loc[base, 'value'])}{unit} at the mid-level baseline "
-                          f"(paired difference {_sn(d['diff'])}, {_ci(d.diff_lo, d.diff_hi)})")
-    (findings if two else sentences).append(best_sentence + ".")
-    every = [o for o in res.outcomes if o != an.CENSORED and res.runs[o].notna().any()]
-    table = pd.concat([effects[o] if o in effects else an.main_effects(res, o, factors, n_boot, seed)
-                       for o in every], keys=every, names=["outcome", None]).reset_index(level=0)
-    return Report(res, " ".join(s for s in sentences if s), findings, figs, effects_all=table)
-
-
-def _simplex(res, outcome, n_boot, seed, fg) -> Report:
-    best, table = an.best_mix(res, outcome, n_boot, seed)
-    b = table.loc[best]
-    ties = int(table["covers_zero"].sum()) - 1
-    n = len(table)
-    shares = ", ".join(f"{lv} {b[c]:.0%}" for lv, c in zip(LEVERS, an.BUDGET_COLUMNS, strict=True))
-    near = table[table["covers_zero"]]
-    if ties:  # how flat the optimum is: the spread of the mixes that cannot be told from the best
-        lo, hi = near[list(an.BUDGET_COLUMNS)].min(), near[list(an.BUDGET_COLUMNS)].max()
-        span = ", ".join(f"{lv} {lo[c]:.0%}" + (f"–{hi[c]:.0%}" if hi[c] > lo[c] else "")
-                         for lv, c in zip(LEVERS, an.BUDGET_COLUMNS, strict=True))
-        tail = f"; together with the best they span {span}."
-    else:
-        tail = ": the optimum is sharp."
-    head = (f"The best budget mix is {shares} "
-            f"({_oname(outcome)} {_value(outcome, b.value, b.lo, b.hi, False)}); "
-            f"{ties} of the other {n - 1} mixes ({ties / max(1, n - 1):.0%}) {'is' if ties == 1 else 'are'} "
-            f"statistically indistinguishable from it (paired 95% CI of the difference covers 0){tail}")
-    findings = [f"The best mix is the best in {b.p_best:.0%} of bootstrap resamples. Picking the best and "
-                "testing against it on the same data favours the best (winner's curse), and intervals are "
-                "not adjusted for the number of comparisons."]
-    base = an.baseline_point(res)
-    if base is not None and base != best:
-        e = table.loc[base]
-        even = np.allclose(table.loc[base, list(an.BUDGET_COLUMNS)].astype(float), 0.25)
-        findings.append(f"The {'even split' if even else 'mix nearest an even split'} ({e.label}) gets "
-                        f"{_value(outcome, e.value, e.lo, e.hi)}; "
-                        f"difference to the best {_sn(e['diff'])} ({_ci(e.diff_lo, e.diff_hi)}).")
-    for lever, col in zip(LEVERS, an.BUDGET_COLUMNS, strict=True):
-        zero = table[table[col] == 0]
-        if len(zero) and not zero["covers_zero"].any():
-            findings.append(f"Every mix with no {lever} is significantly worse than the best.")
-    figs = [Figure("simplex", "The budget simplex", fg.simplex_facets(table, outcome),
-                   "Each panel fixes the technology share; advocates get the rest of the budget."),
-            Figure("mix_ranking", "The best mixes against the best",
-                   fg.ranking_forest(table, outcome, f"best mix ({b.label})", top=min(30, n),
-                                     title_text="The top mixes: paired difference to the best, 95% "
-                                                "intervals (grey: indistinguishable)"))]
-    return Report(res, head, findings, figs)
-
-
-def _orders(res, outcome, n_boot, seed, fg) -> Report:
-    table = an.order_ranking(res, outcome, n_boot=n_boot, seed=seed)
-    ref_label = an.order_label(an.PACT_ORDER)
-    pact = table[table[an.ORDER_COLUMN] == an.PACT_ORDER].iloc[0]
-    top = table.iloc[0]
-    n = len(table)
-    better, worse = int(table["better"].sum()), int(table["worse"].sum())
-    tied = table[np.isclose(table["value"], top.value) & np.isclose(table["diff"], top["diff"])]
-    if an.PACT_ORDER in set(tied[an.ORDER_COLUMN]):
-        others = [lb for lb in tied["label"] if lb != ref_label]
-        rest = table.drop(tied.index)
-        head = (f"{ref_label} is the fastest of the {n} orders"
-                + (f" (tied with {' and '.join(others)})" if others else "")
-                + f" ({_oname(outcome)} {_value(outcome, pact.value, pact.lo, pact.hi, False)})")
-        if len(rest):
-            second = rest.iloc[0]
-            head += (f"; the next, {second.label}, differs by {_sn(second['diff'])} "
-                     f"({_ci(second.diff_lo, second.diff_hi)}), and "
-                     f"{_plural(worse, 'order is', 'orders are')} significantly slower.")
-        else:
-            head += "."
-    else:
-        sig = "a significant difference" if top.better else "not a significant difference"
-        fastest = (f"The fastest orders, {' and '.join(tied['label'])} (tied), are " if len(tied) > 1
-                   else f"The fastest order, {top.label}, is ")
-        head = (f"{ref_label} ranks {int(pact['rank'])} of {n} ({_oname(outcome)} "
-                f"{_value(outcome, pact.value, pact.lo, pact.hi, False)}). {fastest}"
-                f"{_n(abs(top['diff']))} weeks faster (paired difference {_sn(top['diff'])}, "
-                f"{_ci(top.diff_lo, top.diff_hi)}: {sig}); {_plural(better, 'order is', 'orders are')} "
-                f"significantly faster than {ref_label} and {worse} significantly slower.")
-    findings = [f"{ref_label} is the best order in {pact.p_best:.0%} of bootstrap resamples; "
-                f"{top.label} in {top.p_best:.0%} (a resample's win is shared among tied orders)."]
-    findings += _identical_orders(res, outcome, table)
-    first = table.assign(first=table[an.ORDER_COLUMN].str.split(">").str[0]).groupby("first")["value"].mean()
-    findings.append(f"Mean {_oname(outcome)} by the lever switched on first: "
-                    + ", ".join(f"{k} {_n(v)}" for k, v in first.sort_values().items()) + ".")
-    figs = [Figure("order_ranking", "The 24 investment orders", fg.order_bars(table, outcome, ref_label)),
-            Figure("order_diff", f"Each order against {ref_label}",
-                   fg.ranking_forest(table, outcome, ref_label,
-                                     title_text=f"Paired difference to {ref_label} (95% intervals; green "
-                                                "faster, red slower)"))]
-    return Report(res, head, findings, figs)
-
-
-def _identical_orders(res: an.Results, outcome: str, table: pd.DataFrame) -> list[str]:
-    """Orders with the same outcome in every replicate, and from which position they differ."""
-    y = pd.DataFrame(an.outcome_matrix(res, outcome), index=res.point_ids)
-    labels = table["label"]
-    out = []
-    for _, group in y.groupby(list(y.columns), dropna=False):
-        if len(group) < 2:
-            continue
-        orders = [str(res.points.loc[p, an.ORDER_COLUMN]).split(">") for p in group.index]
-        same = next(i for i in range(len(LEVERS)) if len({tuple(o[:i + 1]) for o in orders}) > 1)
-        out.append(f"{' and '.join(labels[p] for p in group.index)} give the same {_oname(outcome)} in "
-                   f"every replicate: they differ only from the lever switched on in position "
-                   f"{same + 1}, which came too late to matter.")
-    return out
-
-
-def _sobol(res, outcome, summary, factors, fg) -> Report:
-    try:
-        si = an.sobol_indices(res, outcome)
-    except ValueError as e:
-        return Report(res, f"Sobol indices cannot be computed: {e}.")
-    a, b = si.iloc[0], si.iloc[1] if len(si) > 1 else None
-    levers = si[si["name"].isin(an.LEVER_COLUMNS)]
-    head = (f"{_oname(outcome).capitalize()} is driven mostly by {an.short_name(a['name'])} (total Sobol "
-            f"index ST {a.ST:.2f} ± {a.ST_conf:.2f}, 95%)"
-            + (f" and {an.short_name(b['name'])} ({b.ST:.2f} ± {b.ST_conf:.2f})" if b is not None else ""))
-    if len(levers):
-        lv = levers.iloc[0]  # sorted by ST
-        via = (": most of the levers' influence runs through interactions"
-               if levers.S1.sum() < 0.5 * levers.ST.sum() else "")
-        head += (f"; of the levers, {an.short_name(lv['name'])} matters most (ST {lv.ST:.2f} ± "
-                 f"{lv.ST_conf:.2f}), and the four levers' first-order indices sum to {levers.S1.sum():.2f}"
-                 f"{via}.")
-    else:
-        head += "."
-    if si["ST_conf"].max() > 0.25:
-        head += (f" The intervals are wide (N = {int(si.N.iloc[0])} base samples): too few for a firm "
-                 "ranking.")
-    findings = [f"Indices from SALib (Saltelli/Sobol, second order sampled) on the replicate-averaged "
-                f"outcome of each of {len(res.point_ids)} points (N = {int(si.N.iloc[0])}). ST − S1 "
-                "measures a parameter's share through interactions; ± is the half-width of SALib's 95% "
-                "bootstrap interval (1000 resamples, seed 0)."]
-    neg = si[si["S1"] < -si["S1_conf"]]
-    if len(neg):
-        findings.append("Some first-order estimates are negative beyond their interval: N is too small.")
-    figs = [Figure("sobol", "Sobol sensitivity indices", fg.sobol_bars(si, outcome))]
-    if factors:
-        figs.append(Figure("points", "Outcome against each parameter", fg.scatter_factors(summary, factors,
-                                                                                          outcome)))
-    return Report(res, head, findings, figs)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -498,24 +177,29 @@ def _top_table(report: Report) -> str:
 
 def _manifest_html(res: an.Results) -> str:
     m = res.manifest
-    git = m.get("git") or {}
-    counts = m.get("counts") or {k: m[k] for k in ("runs", "runs_done", "runs_failed", "status") if k in m}
-    rows = [("experiment", m.get("experiment", res.name) + (" (ci size)" if m.get("ci") else "")),
-            ("experiment file", m.get("experiment_file", "—")),
-            ("experiment hash", m.get("experiment_hash", "—")), ("design hash", m.get("design_hash", "—")),
-            ("design", json.dumps({k: v for k, v in (m.get("design") or {}).items()
-                                   if k in ("kind", "samples", "step", "N")}) if m.get("design") else "—"),
-            ("git commit", f"{git.get('commit', '—')}{' (dirty)' if git.get('dirty') else ''}"),
-            ("versions", ", ".join(f"{k} {v}" for k, v in (m.get("versions") or {}).items()) or "—"),
-            ("host", m.get("host", "—")), ("started", m.get("started", m.get("start", "—"))),
-            ("ended", m.get("ended", m.get("end", "—"))),
-            ("steps, replicates", f"{m.get('steps', '—')}, {m.get('replicates', '—')}"),
+    git = m.git or mf.Git()
+    counts = {k: getattr(m, k) for k in ("runs", "runs_done", "runs_failed", "status")
+              if getattr(m, k) is not None}
+    design = m.design.model_dump(include={"kind", "samples", "step"}, exclude_none=True) \
+        if m.design is not None else None
+    rows = [("experiment", (m.experiment or res.name) + (" (ci size)" if m.ci else "")),
+            ("experiment file", m.experiment_file or "—"),
+            ("experiment hash", m.experiment_hash or "—"), ("design hash", m.design_hash or "—"),
+            ("design", json.dumps(design) if design is not None else "—"),
+            ("git commit", f"{git.commit or '—'}{' (dirty)' if git.dirty else ''}"),
+            ("versions", ", ".join(f"{k} {v}" for k, v in (m.versions or {}).items()) or "—"),
+            ("host", m.host or "—"), ("started", m.started or "—"), ("ended", m.ended or "—"),
+            ("steps, replicates", f"{_or_dash(m.steps)}, {_or_dash(m.replicates)}"),
             ("counts", json.dumps(counts) if counts else "—"),
             ("results folder", res.path.name if res.path else "—")]
     table = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows)
-    text = m.get("experiment_text")
+    text = m.experiment_text
     exp = (f"<details><summary>Experiment file</summary><pre>{_e(text)}</pre></details>" if text else "")
     return f"<footer><h2 id='manifest'>Manifest</h2><table>{table}</table>{exp}</footer>"
+
+
+def _or_dash(value) -> str:
+    return "—" if value is None else str(value)
 
 
 def render_html(report: Report) -> str:

@@ -17,16 +17,16 @@ from sim.engine import RunResult
 from sim.provenance import now_iso, provenance
 
 
-def _json_safe(value):
+def json_safe(value):
     """NaN and infinity are not JSON: write them as null."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
+        return {k: json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     if hasattr(value, "item"):  # numpy scalars
-        return _json_safe(value.item())
+        return json_safe(value.item())
     return value
 
 
@@ -43,7 +43,7 @@ def _atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
     """Write ``path`` atomically and durably: ``write`` fills a hidden temporary file in the same
     folder, which is flushed to disk and renamed. Readers see the old file or the whole new one; a
     process killed at any moment leaves at most one ``.<name>.*.tmp`` file, which
-    :func:`remove_partial` cleans up."""
+    ``sim.sweep.results.remove_partial`` cleans up."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
     try:
@@ -64,7 +64,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 
 def write_json(path: Path, obj) -> None:
-    atomic_write_bytes(path, (json.dumps(_json_safe(obj), indent=2, sort_keys=False) + "\n")
+    atomic_write_bytes(path, (json.dumps(json_safe(obj), indent=2, sort_keys=False) + "\n")
                        .encode())
 
 
@@ -92,28 +92,6 @@ def write_run(result: RunResult, out_dir: Path, backend: str = "numba") -> Path:
     }
     write_json(out_dir / "manifest.json", manifest)
     return out_dir
-
-
-# --- sweeps: chunked results that survive interruption ------------------------------------------
-
-def remove_partial(folder: Path) -> int:
-    """Delete the temporary files an interrupted writer left in ``folder``; return how many."""
-    if not folder.is_dir():
-        return 0
-    count = 0
-    for p in folder.glob(f".*{TMP_SUFFIX}"):
-        p.unlink(missing_ok=True)
-        count += 1
-    return count
-
-
-def read_parquets(paths: list[Path], columns: list[str] | None = None) -> pd.DataFrame | None:
-    """Concatenate Parquet files (in the given order); ``None`` when there are none."""
-    frames = [pd.read_parquet(p, columns=columns) for p in paths]
-    frames = [f for f in frames if len(f)]
-    if not frames:
-        return None
-    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
 def frame_digest(df: pd.DataFrame) -> str:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim import keys
 from sim.config import ROOT, ConfigError, Scenario, load_scenario, validate
 
 if TYPE_CHECKING:
@@ -46,18 +47,22 @@ GROUP_NAMES = ("HERO", "locked-down", "rogue", "disenfranchised")
 
 
 # --- sliders from the schema ---
+def slider_key(path: str) -> keys.Key:
+    """The resolved key of a slider (``sim.keys``' syntax, as ``--set`` and experiment files)."""
+    try:
+        return keys.resolve(path)
+    except ValueError as e:
+        raise ConfigError(f"view: {e}") from None
+
+
 def field_info(path: str) -> Any:
     """The pydantic FieldInfo of a dotted path such as ``levers.process``."""
-    node: Any = Scenario
-    info = None
-    for part in path.split("."):
-        info = node.model_fields[part]
-        node = info.annotation
-    return info
+    return slider_key(path).field
 
 
 def bounds(info: Any) -> tuple[float, float]:
-    """(low, high) of a field from its ge/gt/le/lt constraints; both must exist."""
+    """(low, high) of a field (or a :class:`sim.keys.Key`) from its ge/gt/le/lt constraints; both
+    must exist."""
     lo = hi = None
     for m in info.metadata:
         lo = getattr(m, "ge", getattr(m, "gt", lo))
@@ -81,18 +86,22 @@ def _step(lo: float, hi: float, value: float) -> float:
     return step
 
 
-def slider_params(cfg: Scenario) -> dict[str, dict]:
-    """Mesa ``model_params`` for the page: one slider per :data:`SLIDERS` entry (bounds, type and
+def slider_params(cfg: Scenario, sliders: tuple[str, ...] = SLIDERS) -> dict[str, dict]:
+    """Mesa ``model_params`` for the page: one slider per key of ``sliders`` (bounds, type and
     description from the schema, value from ``cfg``), the seed, and the scenario as a fixed value."""
     params: dict[str, Any] = {}
-    for path in SLIDERS:
-        info = field_info(path)
-        lo, hi = bounds(info)
-        section, name = path.split(".")
-        value = getattr(getattr(cfg, section), name)
+    current = cfg.model_dump(mode="json")
+    for path in sliders:
+        key = slider_key(path)
+        info = key.field
+        try:
+            lo, hi = bounds(key)
+        except ValueError:
+            raise ConfigError(f"view: {path} has no bounds: it cannot be a slider") from None
+        value = keys.get(current, key.path)
         unit = (info.json_schema_extra or {}).get("unit", "")
         label = f"{path}: {info.description}" + (f" ({unit})" if unit else "")
-        if info.annotation is int:
+        if key.annotation is int:
             params[param_key(path)] = {"type": "SliderInt", "value": int(value), "label": label,
                                        "min": int(lo), "max": int(hi), "step": 1}
         else:
@@ -106,17 +115,17 @@ def slider_params(cfg: Scenario) -> dict[str, dict]:
     return params
 
 
-def view_config(base: Scenario | str, values: dict[str, Any]) -> Scenario:
+def view_config(base: Scenario | str, values: dict[str, Any],
+                sliders: tuple[str, ...] = SLIDERS) -> Scenario:
     """The scenario ``base`` with slider values (keyed by :func:`param_key`) applied, validated
     by the schema: a value outside a field's bounds raises :class:`ConfigError`."""
     cfg = base if isinstance(base, Scenario) else load_scenario(base)
-    data = cfg.model_dump(mode="python")
-    by_key = {param_key(p): p for p in SLIDERS}
-    for key, value in values.items():
-        if key not in by_key:
-            raise ConfigError(f"view: {key} is not a slider of the page ({', '.join(by_key)})")
-        section, name = by_key[key].split(".")
-        data[section] = {**data[section], name: value}
+    data = cfg.model_dump(mode="json")
+    by_key = {param_key(p): p for p in sliders}
+    for name, value in values.items():
+        if name not in by_key:
+            raise ConfigError(f"view: {name} is not a slider of the page ({', '.join(by_key)})")
+        keys.put(data, slider_key(by_key[name]).path, value)
     return validate(data, f"view of {cfg.name}")
 
 

@@ -296,7 +296,7 @@ def test_bad_addresses_are_refused_before_anything_starts(tmp_path, capsys, monk
 
     from sim import sweep
 
-    monkeypatch.setattr(sweep, "_CONNECT_SECONDS", 1.0)  # the silent port below waits this long
+    monkeypatch.setattr(sweep.executors, "_CONNECT_SECONDS", 1.0)  # the silent port below waits this long
 
     with socket.socket() as busy:  # a port in use
         busy.bind(("127.0.0.1", 0))

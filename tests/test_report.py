@@ -256,7 +256,7 @@ def test_report_on_a_real_ci_sweep(tmp_path):
     rest = _outside_plotlyjs(text)
     headline = re.search(r"id='headline'>(.*?)</p>", rest).group(1)
     assert headline.startswith("Technology alone do") and "95% CI" in headline
-    assert "tech_without_culture (ci size)" in rest and res.manifest["experiment_hash"] in rest
+    assert "tech_without_culture (ci size)" in rest and res.manifest.experiment_hash in rest
     assert not URL.search(rest), URL.search(rest)
 
 

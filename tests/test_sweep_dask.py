@@ -1,6 +1,7 @@
 """Dask execution: a LocalCluster gives the in-process results bit for bit, and a worker process
 that dies mid-sweep loses and duplicates no run."""
 
+import os
 import shutil
 
 import pandas as pd
@@ -8,9 +9,37 @@ import pytest
 
 from sim import sweep
 from sim.storage import frame_digest
+from sim.sweep import executors
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow  # every test here starts a Dask cluster
+
+
+def crash_task(target: int, marker: str):
+    """A batch task whose worker process exits abruptly (``os._exit``, like a killed worker: no
+    clean-up, no exception to catch) on run ``target``: the first time only while ``marker`` (a
+    file) does not exist yet, or every time with no marker."""
+    def task(items, outcomes, timeseries, on_run=None):
+        if any(index == target for index, *_ in items):
+            if not marker:
+                os._exit(70)
+            try:
+                fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                pass
+            else:
+                os.close(fd)
+                os._exit(70)
+        return executors.execute_batch(items, outcomes, timeseries, on_run)
+    return task
+
+
+class CrashingLocalDask(executors.LocalDask):
+    """A LocalCluster executor whose batches run through :func:`crash_task`."""
+
+    def __init__(self, workers: int, target: int, marker: str = ""):
+        super().__init__(workers)
+        self.task = crash_task(target, marker)
 
 
 @pytest.fixture
@@ -39,16 +68,16 @@ def test_local_cluster_equals_in_process(smoke, tmp_path, monkeypatch):
 
 def test_a_dying_worker_loses_and_duplicates_no_run(smoke, tmp_path, monkeypatch):
     marker = tmp_path / "crashed"
-    monkeypatch.setenv(sweep.ENV_CRASH, f"5:{marker}")  # run 5 kills its worker process once
     monkeypatch.setenv(sweep.ENV_CHUNK, "2")
-    out = sweep.run_experiment(smoke, ci=True, out=tmp_path / "res", progress=False, workers=2)
+    crashing = CrashingLocalDask(2, target=5, marker=str(marker))  # run 5 kills its worker once
+    out = sweep.run_experiment(smoke, ci=True, out=tmp_path / "res", progress=False,
+                               executor=crashing)
     assert marker.exists()  # the worker really died
     df = pd.read_parquet(out / "runs.parquet")
     chunks = pd.concat(pd.read_parquet(p) for p in (out / "chunks").glob("chunk-*.parquet"))
     plan = sweep.expand(smoke, ci=True)
     assert sorted(chunks["run_id"]) == sorted(r.run_id for r in plan.runs)  # each exactly once
     assert df["error"].isna().all()
-    monkeypatch.delenv(sweep.ENV_CRASH)
     ref = sweep.run_experiment(smoke, ci=True, out=tmp_path / "ref", progress=False)
     pd.testing.assert_frame_equal(df, pd.read_parquet(ref / "runs.parquet"))
 
@@ -59,7 +88,9 @@ def test_a_run_that_always_kills_its_worker_is_recorded_lost_then_retried(smoke,
 
     import dask
 
-    monkeypatch.setenv(sweep.ENV_CRASH, "4:")  # run 4 kills every worker that tries it
+    # run 4 kills every worker that tries it: `pactsim sweep --workers 2` gets that executor
+    monkeypatch.setattr(sweep, "make_executor", lambda workers, scheduler: CrashingLocalDask(
+        workers, target=4))
     monkeypatch.setenv(sweep.ENV_CHUNK, "3")
     out = tmp_path / "res"
     args = argparse.Namespace(experiment=str(smoke), workers=2, scheduler=None, out=str(out),
@@ -75,7 +106,7 @@ def test_a_run_that_always_kills_its_worker_is_recorded_lost_then_retried(smoke,
     chunks = pd.concat(pd.read_parquet(p) for p in (out / "chunks").glob("chunk-*.parquet"))
     assert sorted(chunks["run_id"]) == sorted(df.loc[~bad, "run_id"])  # the rest saved, once
     # the lost run is not a result: the next call retries it
-    monkeypatch.delenv(sweep.ENV_CRASH)
+    monkeypatch.setattr(sweep, "make_executor", executors.make_executor)
     args.workers = None
     assert sweep.command(args) == 0
     ref = sweep.run_experiment(smoke, ci=True, out=tmp_path / "ref", progress=False)
