@@ -1,9 +1,9 @@
 """The browser page's JavaScript and CSS, served from a local cache so `pactsim view` works offline.
 
 Solara's page loads its front end (Vue/Vuetify app, RequireJS, Font Awesome, the grid layout) from a
-public CDN; offline the page stays blank (STACK.md). Solara's asset proxy (``/_solara/cdn/<path>``,
-solara/server/cdn_helper.py) first looks for ``<cache>/<path>``, where ``<path>`` is the CDN path
-``<npm name>@<version>/<file in the package>``, and the cache folder is
+public CDN; offline the page stays blank (docs/ARCHITECTURE.md, stack notes). Solara's asset
+proxy (``/_solara/cdn/<path>``, solara/server/cdn_helper.py) first looks for ``<cache>/<path>``,
+where ``<path>`` is the CDN path ``<npm name>@<version>/<file in the package>``, and the cache folder is
 ``$SOLARA_ASSETS_PROXY_CACHE_DIR``. :func:`ensure_assets` fills ``.cache/solara-cdn/`` (git-ignored)
 from the npm registry with ``npm pack``, once: a package folder counts as done when its ``.complete``
 marker exists, so a failed or interrupted download is redone on the next call.
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from sim.config import ROOT
 
-# the exact versions solara 1.64.1's page template and components request (STACK.md)
+# the exact versions solara 1.64.1's page template and components request (docs/ARCHITECTURE.md, stack notes)
 PACKAGES = (
     "@widgetti/solara-vuetify-app@10.1.1",
     "requirejs@2.3.6",

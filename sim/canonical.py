@@ -1,4 +1,4 @@
-"""Validation against the classic models (MODEL.md section 7): ``pactsim validate``.
+"""Validation against the classic models (docs/ODD.md section 1.1): ``pactsim validate``.
 
 Each case runs a scenario of ``scenarios/canonical/`` (the classic model expressed through this
 model's rule sets and parameters) with enough replicates to make its tolerance meaningful, and

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.columns import SERIES_INT_COLUMNS
 from sim.config import Scenario, load_scenario
 from sim.metrics import SERIES_NAMES, Tally, outcomes
 from sim.params import Inputs, build_inputs
@@ -20,7 +21,7 @@ BACKENDS = ("numba", "mesa")
 @dataclass
 class RunResult:
     """One run. ``timeseries``: one row per step (``step`` 1..steps, state after the step);
-    ``outcomes``: MODEL.md section 6 per-run figures; ``lead_hist``: launches by lead time (steps)."""
+    ``outcomes``: per-run outcomes (docs/ODD.md section 7.8); ``lead_hist``: launches by lead time (steps)."""
 
     config: Scenario
     seed: int
@@ -84,8 +85,7 @@ def simulate(config: Scenario | str | Path, seed: int | None = None, steps: int 
 def _result(cfg, seed, steps, series, lead_hist, tally, wall) -> RunResult:
     steps = series.shape[0]  # fewer than asked when the run stopped at equilibrium
     ts = pd.DataFrame(series, columns=SERIES_NAMES)
-    for name in ("ideas_screen", "ideas_develop", "ideas_pilot", "submissions", "launches",
-                 "lapses", "advocates", "turbulence", "converged"):
+    for name in SERIES_INT_COLUMNS:
         ts[name] = ts[name].astype(np.int64)
     ts.insert(0, "step", np.arange(1, steps + 1, dtype=np.int64))
     out = outcomes(series, lead_hist, tally, cfg.run.target_fitness)

@@ -1,4 +1,4 @@
-"""The social graph (ODD section 3): built with NumPy, frozen to CSR arrays with one kind per edge.
+"""The social graph (docs/ODD.md section 5.1): built with NumPy, frozen to CSR arrays with one kind per edge.
 
 Employees are nodes ``0 .. n_emp - 1``, customers follow. Each undirected tie is stored in both
 directions; a row lists its neighbours sorted by (kind, neighbour), so every path that walks a row

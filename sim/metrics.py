@@ -1,4 +1,4 @@
-"""Per-step series and per-run outcomes (MODEL.md section 6, ODD section 7.8)."""
+"""Per-step series and per-run outcomes (docs/ODD.md section 7.8)."""
 
 from __future__ import annotations
 

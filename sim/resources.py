@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from sim.config import ConfigError, Scenario
+from sim.landscape import memo_size
 
 # Peak bytes per directed tie while the graph is built (int64 pairs, kinds, draws, the lexsort
 # permutation and the concatenated copies), measured with tracemalloc on 100,000 employees.
@@ -42,8 +43,10 @@ def estimate_run_bytes(cfg: Scenario, steps: int | None = None) -> dict[str, flo
         "graph": directed_ties(cfg) * BYTES_PER_DIRECTED_TIE,
         "agents": cfg.population.n_employees * BYTES_PER_EMPLOYEE
         + cfg.population.n_customers * BYTES_PER_CUSTOMER,
-        # the contribution table, its working copy in the kernel, the index table of the maximum
-        "landscape": 2.0 * land.nk_n * 2 ** (land.nk_k + 1) * 8 + land.nk_n ** 2 * 8,
+        # the contribution table, its working copy in the kernel, the index table of the maximum,
+        # the score memo (a second copy when turbulence may rewrite it)
+        "landscape": 2.0 * land.nk_n * 2 ** (land.nk_k + 1) * 8 + land.nk_n ** 2 * 8
+        + (1 + (land.p_turbulence > 0)) * memo_size(land.nk_n, land.nk_k) * 8,
         "series": (steps + 1) * 32 * BYTES_PER_SERIES_CELL,
         "runtime": RUNTIME_BYTES,
     }

@@ -1,5 +1,5 @@
 """The Mesa formulation (sim.model) and the Numba kernel make the same decisions: identical per-step
-series, outcomes and lead-time histograms, bit for bit (ARCHITECTURE.md invariant 1), on every
+series, outcomes and lead-time histograms, bit for bit (docs/ARCHITECTURE.md invariant 1), on every
 scenario in scenarios/ and on each rule-set variant, at small sizes."""
 
 import math

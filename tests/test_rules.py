@@ -1,6 +1,5 @@
 """Each rule: bounds and limit cases (ODD section 7)."""
 
-import os
 
 import numpy as np
 import pytest
@@ -19,11 +18,6 @@ K = key_for(11, Stream.SEARCH, 4)
 
 # A whole run cannot be made without the JIT: sim.state.new_state builds the run state with numba's
 # structref.new, an intrinsic with no pure-Python form. Strict, so the mark must go once it can.
-needs_jit = pytest.mark.xfail(os.environ.get("NUMBA_DISABLE_JIT", "0") not in ("", "0"),
-                              raises=NotImplementedError, strict=True,
-                              reason="sim.state: structref.new is not usable with NUMBA_DISABLE_JIT=1")
-
-
 def test_platform_rule_limits():
     for agent in range(200):
         # zero push, zero imitation: a non-user never adopts, under either rule set
@@ -47,7 +41,6 @@ def test_platform_tie_activity():
     assert not ties.tie_active(3, 0.0, 0, 0, 4, 9, 3, 0.0)
 
 
-@needs_jit
 def test_zero_adoption_probabilities_nobody_adopts():
     cfg = small(technology={"p_ext": (0.0, 0.0)})
     r = sim.simulate(cfg, seed=1, steps=40)
@@ -57,7 +50,6 @@ def test_zero_adoption_probabilities_nobody_adopts():
     assert (r.timeseries["customer_adoption"] == 0).all()
 
 
-@needs_jit
 def test_no_funnel_capacity_no_launches():
     cfg = small(process={"capacity": (0.0, 0.0)})
     r = sim.simulate(cfg, seed=2, steps=60)
