@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.config import Scenario, load_scenario
+from sim.config import Scenario
 from sim.metrics import SERIES_NAMES, Tally, outcomes
 from sim.params import Inputs, build_inputs
+from sim.scenario_files import load_scenario
 from sim.world import World, build_world
 
 BACKENDS = ("numba", "mesa")
