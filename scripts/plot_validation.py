@@ -28,8 +28,8 @@ def main() -> None:
         watts_frequency,
         watts_window,
     )
-    from sim.config import load_scenario
     from sim.engine import simulate
+    from sim.scenario_files import load_scenario
 
     fig, ax = plt.subplots(2, 2, figsize=(11, 8))
     curves = _bass_curves(0.1, 150, 100)

@@ -4,8 +4,10 @@
 a scenario. Importing this package compiles nothing and prints nothing.
 """
 
-from sim.config import ConfigError, Scenario, load_scenario
+from sim.config import Scenario
 from sim.engine import RunResult, simulate
+from sim.errors import ConfigError
+from sim.scenario_files import load_scenario
 
 __all__ = ["ConfigError", "RunResult", "Scenario", "load_scenario", "simulate"]
 __version__ = "0.1.0"

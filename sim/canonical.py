@@ -17,8 +17,9 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy.optimize import brentq
 
-from sim.config import ConfigError, load_scenario
 from sim.engine import simulate
+from sim.errors import ConfigError
+from sim.scenario_files import load_scenario
 
 
 @dataclass(frozen=True)

@@ -51,9 +51,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from sim.config import config_hash, load_scenario
+    from sim.config import config_hash
     from sim.engine import simulate
     from sim.resources import check_memory, estimate_run_bytes, parse_size
+    from sim.scenario_files import load_scenario
     from sim.storage import write_run
 
     cfg = load_scenario(args.scenario, args.set or ())
@@ -81,7 +82,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from sim.config import list_scenarios
+    from sim.scenario_files import list_scenarios
 
     print("scenarios:")
     for name, desc in list_scenarios().items():
@@ -91,7 +92,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     if not exps:
         print("  (none)")
     for p in exps:
-        from sim.config import read_toml
+        from sim.scenario_files import read_toml
 
         try:
             desc = str(read_toml(p).get("description", "")).strip()

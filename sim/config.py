@@ -1,16 +1,15 @@
 """The scenario schema: every model parameter with its default, unit, bounds, description and source.
 
-A scenario is a TOML file whose tables mirror the classes below. ``extends = "name"`` at the top of
-a file starts from another scenario and overrides only what the file states. Unknown keys are errors
-(covasim issue #388 is what happens otherwise). Lever-moved parameters are pairs ``[at 0, at 1]``: the
-mechanism's value with no investment and with full investment in its lever (ODD section 7.2).
+A scenario is a TOML file whose tables mirror the classes below; reading one (``extends``, ``--set``,
+the error messages) is ``sim.scenario_files``'. Unknown keys are errors (covasim issue #388 is what
+happens otherwise). Lever-moved parameters are pairs ``[at 0, at 1]``: the mechanism's value with no
+investment and with full investment in its lever (ODD section 7.2).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
@@ -19,7 +18,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -368,196 +366,8 @@ class Scenario(_Section):
         return self
 
 
-# the user errors live in sim.errors; imported here too, where most callers have found them
-from sim.errors import STORAGE_ERRNOS, ConfigError, ResultsError  # noqa: E402, F401
-
-
 def config_hash(cfg: Scenario) -> str:
     """A stable 16-hex-digit hash of everything that affects results (the name excluded)."""
     data = cfg.model_dump(mode="json", exclude={"name", "description"})
     blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
-
-
-def _deep_merge(base: dict, over: dict) -> dict:
-    out = dict(base)
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _deep_merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
-def named_file(folder: Path, name: str, what: str) -> Path:
-    """``folder/<name>.toml`` for a name such as ``baseline`` or ``canonical/bass``; a name cannot
-    reach outside ``folder`` (``..``, absolute paths): give such files by their path instead."""
-    candidate = folder / f"{name}.toml"
-    if "\x00" in name or not candidate.resolve().is_relative_to(folder.resolve()):
-        raise ConfigError(f"{what} {name!r}: a name cannot reach outside {folder}; give a file "
-                          "elsewhere by its path (ending in .toml)")
-    return candidate
-
-
-def resolve_path(name_or_path: str | Path) -> Path:
-    """A scenario name in ``scenarios/`` (e.g. ``baseline`` or ``canonical/bass``) or a file path."""
-    p = Path(name_or_path)
-    if p.suffix == ".toml" or p.exists():
-        candidates = [p]
-    else:
-        candidates = [named_file(SCENARIO_DIR, str(name_or_path), "scenario")]
-    for c in candidates:
-        if c.is_file():
-            return c
-        if c.exists():
-            raise ConfigError(f"{c}: is not a file")
-    names = ", ".join(sorted(list_scenarios())) or "(none)"
-    raise ConfigError(f"{name_or_path}: no such scenario file or name (scenarios: {names})")
-
-
-MAX_DEPTH = 32
-"""Arrays and tables nested deeper than this are no config (and deep enough ones exhaust the
-parser's recursion)."""
-
-
-def loads_toml(text: str, where: str) -> dict:
-    """``tomllib.loads``, refusing absurd nesting with a :class:`ConfigError` naming ``where`` and
-    the top-level key; a syntax error is left to the caller (``tomllib.TOMLDecodeError``)."""
-    try:
-        data = tomllib.loads(text)
-    except RecursionError:
-        raise ConfigError(f"{where}: nested more than {MAX_DEPTH} levels deep") from None
-    stack = [(key, value, 1) for key, value in data.items()]
-    while stack:  # iterative: a recursive walk could itself run out of stack
-        key, value, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            raise ConfigError(f"{where}: {key}: nested more than {MAX_DEPTH} levels deep")
-        if isinstance(value, dict):  # name the key down to its table's field
-            stack.extend((f"{key}.{k}" if depth == 1 else key, v, depth + 1)
-                         for k, v in value.items())
-        elif isinstance(value, list):
-            stack.extend((key, v, depth + 1) for v in value)
-    return data
-
-
-def read_toml(path: Path) -> dict:
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise ConfigError(f"{path}: not a UTF-8 text file ({e.reason} at byte {e.start})") from None
-    except OSError as e:
-        raise ConfigError(f"{path}: cannot read ({e.strerror})") from None
-    try:
-        return loads_toml(text, str(path))
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{path}: TOML syntax error: {e}") from None
-
-
-def _raw_scenario(path: Path, seen: tuple[Path, ...] = ()) -> dict:
-    if path.resolve() in seen:
-        chain = " -> ".join(str(p) for p in (*seen, path))
-        raise ConfigError(f"{path}: 'extends' forms a cycle: {chain}")
-    data = read_toml(path)
-    parent = data.pop("extends", None)
-    if parent is None:
-        return data
-    if not isinstance(parent, str):
-        raise ConfigError(f"{path}: extends = {parent!r}: must be a scenario name or path")
-    ppath = Path(parent)
-    if not ppath.is_absolute() and ppath.suffix == ".toml":
-        ppath = path.parent / ppath
-    base = _raw_scenario(resolve_path(ppath if ppath.suffix == ".toml" else parent),
-                         (*seen, path.resolve()))
-    return _deep_merge(base, data)
-
-
-def _allowed(err: dict) -> str:
-    ctx = err.get("ctx") or {}
-    if err["type"] == "extra_forbidden":
-        return "unknown key"
-    if "expected" in ctx:
-        return f"allowed: {ctx['expected']}"
-    return err["msg"].removeprefix("Value error, ")
-
-
-def shorten(text: str, width: int = 80) -> str:
-    """``text`` cut to ``width`` characters with an ellipsis: a message shows a value, not a dump."""
-    return text if len(text) <= width else text[:width - 3] + "..."
-
-
-def format_validation_error(source: str, exc: ValidationError) -> str:
-    """One line per problem: ``source: key = value: what is allowed``."""
-    lines = []
-    for err in exc.errors():
-        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        value = err.get("input")
-        shown = shorten(json.dumps(value, default=str)) if not isinstance(value, dict) else "{...}"
-        if err["type"] == "value_error" and isinstance(value, dict):
-            lines.append(f"{source}: {key}: {_allowed(err)}")
-        else:
-            lines.append(f"{source}: {key} = {shown}: {_allowed(err)}")
-    return "\n".join(lines)
-
-
-def parse_override(item: str) -> tuple[str, Any]:
-    """Parse ``key.path=value``; the value is read as a TOML value, else as a bare string."""
-    if "=" not in item:
-        raise ConfigError(f"--set {item}: expected key=value")
-    key, text = item.split("=", 1)
-    key = key.strip()
-    if not key or any(not part for part in key.split(".")):
-        raise ConfigError(f"--set {item}: empty key")
-    try:
-        value = loads_toml(f"{json.dumps(key)} = {text.strip()}", "--set")[key]
-    except tomllib.TOMLDecodeError:
-        value = text.strip()
-    return key, value
-
-
-def _apply_override(data: dict, key: str, value: Any, item: str) -> dict:
-    """``data`` (a raw scenario) with ``key`` set; the key syntax is ``sim.keys``' (the same as an
-    experiment file's and the view's)."""
-    from sim import keys
-
-    try:
-        resolved = keys.resolve(key)
-    except ValueError as e:
-        raise ConfigError(f"--set {item}: {e}") from None
-    try:
-        return keys.merged(data, resolved, value, Scenario().model_dump(mode="json"))
-    except IndexError:  # the scenario's own list is shorter than the schema's
-        raise ConfigError(f"--set {item}: the scenario's {key.rsplit('.', 1)[0]} has fewer values "
-                          "than the schema's") from None
-
-
-def validate(data: dict, source: str) -> Scenario:
-    """Validate a raw mapping into a :class:`Scenario`, raising :class:`ConfigError`."""
-    try:
-        return Scenario.model_validate(data)
-    except ValidationError as e:
-        raise ConfigError(format_validation_error(source, e)) from None
-
-
-def load_scenario(name_or_path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Scenario:
-    """Load, merge (``extends``), override (``key=value`` strings) and validate a scenario."""
-    path = resolve_path(name_or_path)
-    data = _raw_scenario(path)
-    data.setdefault("name", path.stem)
-    for item in overrides:
-        key, value = parse_override(item)
-        data = _apply_override(data, key, value, item)
-    return validate(data, str(path))
-
-
-def list_scenarios() -> dict[str, str]:
-    """Scenario names (relative to ``scenarios/``) with their one-line descriptions."""
-    out = {}
-    for p in sorted(SCENARIO_DIR.rglob("*.toml")):
-        name = p.relative_to(SCENARIO_DIR).with_suffix("").as_posix()
-        try:
-            desc = str(read_toml(p).get("description", ""))
-        except ConfigError:
-            desc = "(unreadable)"
-        out[name] = desc.strip().splitlines()[0] if desc.strip() else ""
-    return out
-

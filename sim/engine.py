@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 
 from sim.columns import SERIES_INT_COLUMNS
-from sim.config import Scenario, load_scenario
+from sim.config import Scenario
 from sim.metrics import SERIES_NAMES, Tally, outcomes
 from sim.params import Inputs, build_inputs
+from sim.scenario_files import load_scenario
 from sim.world import World, build_world
 
 BACKENDS = ("numba", "mesa")

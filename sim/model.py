@@ -23,7 +23,7 @@ import mesa
 import numpy as np
 
 from sim.agents import Customer, Employee
-from sim.config import Scenario, load_scenario
+from sim.config import Scenario
 from sim.measure import measure
 from sim.metrics import Series, Tally, outcomes
 from sim.params import Inputs, build_inputs
@@ -31,6 +31,7 @@ from sim.phases import STEP, Phase, begin_step, funnel, key
 from sim.rng import Stream
 from sim.rules.market import turbulence
 from sim.rules.search import feed_source
+from sim.scenario_files import load_scenario
 from sim.state import new_state
 from sim.world import World, build_world
 

@@ -57,7 +57,8 @@ def _description(res: an.Results) -> str:
 
 def _experiment(res: an.Results) -> dict:
     """The experiment file stored in the manifest, parsed; empty when absent or unreadable."""
-    from sim.config import ConfigError, loads_toml
+    from sim.errors import ConfigError
+    from sim.scenario_files import loads_toml
 
     try:
         return loads_toml(res.manifest.experiment_text or "", "experiment_text")

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 
-from sim.config import ConfigError, Scenario
+from sim.config import Scenario
+from sim.errors import ConfigError
 from sim.landscape import memo_size
 
 # Peak bytes per directed tie while the graph is built (int64 pairs, kinds, draws, the lexsort

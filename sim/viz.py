@@ -25,7 +25,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim import keys
-from sim.config import ROOT, ConfigError, Scenario, load_scenario, validate
+from sim.config import ROOT, Scenario
+from sim.errors import ConfigError
+from sim.scenario_files import load_scenario, validate
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from sim import analysis as an
-from sim.config import LEVERS, ConfigError
+from sim.config import LEVERS
+from sim.errors import ConfigError
 
 LEVELS = (0.1, 0.5, 0.9)
 

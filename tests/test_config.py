@@ -6,7 +6,9 @@ import pytest
 from pydantic import BaseModel
 
 import sim
-from sim.config import ConfigError, Scenario, config_hash, load_scenario
+from sim.config import Scenario, config_hash
+from sim.errors import ConfigError
+from sim.scenario_files import load_scenario
 from tests.conftest import run_cli
 
 

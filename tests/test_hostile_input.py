@@ -15,7 +15,9 @@ from pydantic import BaseModel
 
 import sim
 from sim.cli import main
-from sim.config import ROOT, ConfigError, Scenario, load_scenario
+from sim.config import ROOT, Scenario
+from sim.errors import ConfigError
+from sim.scenario_files import load_scenario
 
 SMALL = {"population": {"n_employees": 40, "n_units": 4, "n_customers": 60}}
 
@@ -207,7 +209,7 @@ ESCAPES = ["../pyproject", "../../etc/passwd", "/nonexistent/abs", "canonical/..
 
 def test_names_cannot_reach_outside_their_folders(capsys, tmp_path, monkeypatch):
     from sim import sweep, viz
-    from sim.config import resolve_path
+    from sim.scenario_files import resolve_path
 
     monkeypatch.chdir(tmp_path)  # where none of these exists as a path (a path is taken as given)
 

@@ -4,7 +4,8 @@ the same keys, with the same reason."""
 import pytest
 
 from sim import viz
-from sim.config import ConfigError, load_scenario
+from sim.errors import ConfigError
+from sim.scenario_files import load_scenario
 from sim.sweep import expand
 
 ACCEPTED = ["levers.process", "behaviour.n_flip_hero", "culture.p_share.1", "process.capacity.0"]

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import sim
-from sim.config import SCENARIO_DIR, load_scenario
+from sim.config import SCENARIO_DIR
+from sim.scenario_files import load_scenario
 from tests.conftest import ROOT
 
 SEEDS = (0, 1, 2)

@@ -10,7 +10,8 @@ import pytest
 
 from sim import analysis as an
 from sim import report
-from sim.config import LEVERS, ConfigError
+from sim.config import LEVERS
+from sim.errors import ConfigError
 from sim.metrics import OUTCOME_NAMES, SERIES_NAMES
 
 HORIZON = 52

@@ -6,7 +6,7 @@ import sys
 import pytest
 
 import sim
-from sim.config import ConfigError
+from sim.errors import ConfigError
 from sim.resources import check_memory, estimate_run_bytes, parse_size
 from tests.conftest import ROOT, run_cli
 

@@ -3,7 +3,8 @@
 import pytest
 
 import sim
-from sim.config import SCENARIO_DIR, list_scenarios
+from sim.config import SCENARIO_DIR
+from sim.scenario_files import list_scenarios
 
 FILES = sorted(SCENARIO_DIR.rglob("*.toml"))
 

@@ -11,7 +11,7 @@ import pytest
 
 import sim
 from sim import sweep
-from sim.config import ConfigError
+from sim.errors import ConfigError
 from sim.metrics import OUTCOME_NAMES, SERIES_NAMES
 from sim.storage import frame_digest
 from tests.conftest import ROOT, run_cli

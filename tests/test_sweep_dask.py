@@ -117,7 +117,7 @@ def test_a_run_that_always_kills_its_worker_is_recorded_lost_then_retried(smoke,
 def test_a_run_too_big_for_a_remote_workers_memory_limit_is_refused_up_front(smoke, tmp_path):
     from distributed import LocalCluster
 
-    from sim.config import ConfigError
+    from sim.errors import ConfigError
 
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None,
                       memory_limit="100MiB") as cluster:

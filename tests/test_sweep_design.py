@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from sim import design
-from sim.config import LEVERS, ConfigError
+from sim.config import LEVERS
+from sim.errors import ConfigError
 from sim.sweep import expand, run_seeds
 
 SMALL_SET = """

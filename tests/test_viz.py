@@ -9,7 +9,9 @@ import pytest
 
 from sim import viz
 from sim.assets import PACKAGES, AssetError, ensure_assets
-from sim.config import ConfigError, Scenario, load_scenario
+from sim.config import Scenario
+from sim.errors import ConfigError
+from sim.scenario_files import load_scenario
 
 
 def test_sliders_come_from_the_schema_and_the_scenario():

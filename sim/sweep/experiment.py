@@ -18,9 +18,10 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sim import design, keys
-from sim.config import ROOT, format_validation_error, named_file, no_coercion, read_toml
+from sim.config import ROOT, no_coercion
 from sim.errors import ConfigError
 from sim.metrics import OUTCOME_NAMES
+from sim.scenario_files import format_validation_error, named_file, read_toml
 
 EXPERIMENT_DIR = ROOT / "experiments"
 

@@ -14,8 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from sim.config import format_validation_error
 from sim.errors import ConfigError
+from sim.scenario_files import format_validation_error
 
 MANIFEST = "manifest.json"
 

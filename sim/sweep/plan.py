@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim import design, keys
-from sim.config import Scenario, config_hash, load_scenario, resolve_path, shorten, validate
+from sim.config import Scenario, config_hash
 from sim.errors import ConfigError
 from sim.metrics import OUTCOME_NAMES
+from sim.scenario_files import load_scenario, resolve_path, shorten, validate
 from sim.sweep.experiment import Experiment, keys_checked, load_experiment
 
 if TYPE_CHECKING:  # pandas is imported where used: keeps `import sim.sweep` light
