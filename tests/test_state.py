@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 import sim
-from sim.config import load_scenario
 from sim.enums import Count, Stage
 from sim.params import build_inputs
 from sim.phases import STEP, Phase
+from sim.scenario_files import load_scenario
 from sim.state import FIELDS, NAMES, new_state
 from sim.world import build_world
 from tests.conftest import small
