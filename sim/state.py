@@ -24,7 +24,7 @@ Fields (shapes: E employees, C customers, D CSR entries, N landscape bits, K its
     ideas:     idea_stage (E; i8: Stage, one slot per employee), idea_solution, idea_t_submit,
                idea_t_stage, idea_origin (E; i8), idea_sponsored (E; b1)
     customers: adopted, adopted_next (C; b1)
-    landscape: table (N, 2**(K+1); f8: this run's copy, turbulence moves it), memo (2**N or 0;
+    landscape: table (N, 2**(K+1); f8: the run's own copy when turbulence may move it), memo (2**N or 0;
                f8: every solution's score, ``sim.landscape``), max_score (f8), optimum (i8)
     org:       t (i8: step being run), deployed, code, code_known (i8), deployed_fitness,
                code_fitness, initial_fitness (f8), code_at_start, code_known_at_start (i8: the code
@@ -107,6 +107,7 @@ class State(structref.StructRefProxy):
 
 structref.define_boxing(StateType, State)
 STATE_TYPE = StateType(FIELDS)
+
 
 class PlainState(SimpleNamespace):
     """The state as a plain Python object, when Numba's JIT is disabled (``NUMBA_DISABLE_JIT=1``:
@@ -224,8 +225,9 @@ def new_state(world: World, inputs: Inputs, seed: int, steps: int) -> State | Pl
         "idea_t_submit": e_i8(), "idea_t_stage": e_i8(), "idea_sponsored": e_b1(),
         "idea_origin": e_i8(),
         "adopted": np.zeros(n_cust, np.bool_), "adopted_next": np.zeros(n_cust, np.bool_),
-        # turbulence rewrites the table and the memo: the run's own copies then
-        "table": land.table.copy(), "memo": land.memo.copy() if moves else land.memo,
+        # only turbulence rewrites the table and the memo: the run's own copies then
+        "table": land.table.copy() if moves else land.table,
+        "memo": land.memo.copy() if moves else land.memo,
         "max_score": float(land.max_score),
         "optimum": int(land.optimum),
         "t": 0, "deployed": 0, "deployed_fitness": 0.0, "code": 0, "code_known": 0,
