@@ -8,6 +8,7 @@ import pytest
 
 import sim
 from sim.enums import Count, Stage
+from sim.metrics import Series, Tally
 from sim.params import build_inputs
 from sim.phases import STEP, Phase
 from sim.scenario_files import load_scenario
@@ -52,7 +53,7 @@ def test_a_new_state_is_initialised_and_shares_memory_with_its_arrays():
     run_phase(s, Phase.SEARCH)
     assert (rows["solution"] != rows["solution_next"]).sum() == 0  # applied: next copied over
     run_phase(s, Phase.MEASURE)
-    assert rows["tally"][3] == 1 and rows["series"][0, 0] > 0.0
+    assert rows["tally"][Tally.STEPS_RUN] == 1 and rows["series"][0, Series.DEPLOYED_FITNESS] > 0.0
 
 
 def test_counts_reset_each_step():
@@ -66,7 +67,7 @@ def test_counts_reset_each_step():
         for phase in STEP:
             run_phase(s, phase)
         seen += s.arrays["counts"][Count.SUBMISSIONS]
-    assert seen == s.arrays["series"][:, 7].sum() > 0  # Series.SUBMISSIONS, step by step
+    assert seen == s.arrays["series"][:, Series.SUBMISSIONS].sum() > 0  # step by step
 
 
 def _asynchronous_model():
@@ -98,8 +99,8 @@ def test_a_change_to_the_visiting_order_fails_the_equivalence():
     same = _series(InnovationModel(cfg, seed=2, steps=25))
     other = _series(_asynchronous_model()(cfg, seed=2, steps=25))
     users = kernel["platform_users"].to_numpy()
-    assert np.array_equal(same[:, 9], users)  # Series.PLATFORM_USERS: the real model agrees
-    assert not np.array_equal(other[:, 9], users)  # the asynchronous one does not
+    assert np.array_equal(same[:, Series.PLATFORM_USERS], users)  # the real model agrees
+    assert not np.array_equal(other[:, Series.PLATFORM_USERS], users)  # the other does not
 
 
 @pytest.mark.nojit
