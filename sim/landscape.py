@@ -114,12 +114,23 @@ def fitness(sol, dep, table, max_score, exponent):
     return (score(sol, dep, table) / max_score) ** exponent
 
 
+@njit(cache=True, inline="always")
+def gray_rank(sol):
+    """The step g of the Gray-code enumeration at which solution ``sol`` (= g ^ (g >> 1)) comes."""
+    g = sol
+    shift = 1
+    while shift < 64:
+        g ^= g >> shift
+        shift *= 2
+    return g
+
+
 @njit(cache=True)
 def fitness_of(land, sol):
     """:func:`fitness` of ``sol`` on ``land`` (a run's state, or :class:`LandscapeArrays`): the
     memo's score when there is one (the same number :func:`score` gives), else computed."""
     if land.memo.shape[0] > 0:
-        return (land.memo[sol] / land.max_score) ** land.exponent
+        return (land.memo[gray_rank(sol)] / land.max_score) ** land.exponent
     return (score(sol, land.dep, land.table) / land.max_score) ** land.exponent
 
 
@@ -158,7 +169,8 @@ def expected_fitness(sol, known, dep, table, max_score, exponent):
 @njit(cache=True)
 def global_max_score(dep, table, memo):
     """Exact maximum of :func:`score` over all 2**N solutions, and a solution reaching it; when
-    ``memo`` has 2**N entries, every solution's score is kept in it (K > 0 only).
+    ``memo`` has 2**N entries, every solution's score is kept in it, at its rank in the enumeration
+    (:func:`gray_rank`; K > 0 only).
 
     With K = 0 the bits are independent: the best value of each bit gives the maximum. Otherwise a
     Gray-code enumeration: flipping bit j changes only the packed indices of the contributions that
@@ -182,7 +194,7 @@ def global_max_score(dep, table, memo):
     for i in range(n):
         best += table[i, 0]
     keep = memo.shape[0] == 1 << n
-    if keep:
+    if keep:  # in enumeration order (sequential writes): solution gray(g) at g, see gray_rank
         memo[0] = best / n
     arg = 0
     sol = 0
@@ -198,7 +210,7 @@ def global_max_score(dep, table, memo):
         for i in range(n):
             total += table[i, idx[i]]
         if keep:
-            memo[sol] = total / n
+            memo[g] = total / n
         if total > best:
             best = total
             arg = sol
