@@ -73,3 +73,15 @@ def test_bad_sizes():
         build_landscape(63, 0, 8.0, 0)
     with pytest.raises(ValueError):
         build_landscape(5, 5, 8.0, 0)
+
+
+def test_the_memo_holds_every_score_exactly():
+    from sim.landscape import LandscapeArrays, fitness_of, gray_rank, memo_size
+
+    land = build_landscape(10, 3, 8.0, seed=2)
+    assert land.memo.shape == (1024,) and memo_size(10, 0) == 0 and memo_size(30, 3) == 0
+    plain = LandscapeArrays(land.dep, land.table, np.empty(0), land.max_score, 8.0)
+    for sol in range(1024):
+        assert land.memo[gray_rank(sol)] == score(sol, land.dep, land.table)  # bit for bit
+        assert fitness_of(land.arrays(), sol) == fitness_of(plain, sol)
+    assert sorted(gray_rank(s) for s in range(1024)) == list(range(1024))
