@@ -25,7 +25,7 @@ class ResultsError(Exception):
 
 
 class FolderBusy(ResultsError):
-    """Another live process holds a results folder's lock (``sim.lock``)."""
+    """Another live process holds a results folder's lock (``sim.sweep.lock``)."""
 
 
 # what writing to a full disk, over a quota, or to a read-only or foreign folder raises

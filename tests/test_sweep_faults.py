@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from sim import cli, storage, sweep
-from sim.lock import LOCK_NAME, FolderBusy, FolderLock
+from sim.sweep.lock import LOCK_NAME, FolderBusy, FolderLock
 from tests.conftest import ROOT, wait_for_chunks
 from tests.test_sweep_kill import EXPERIMENT
 

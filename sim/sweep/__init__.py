@@ -115,7 +115,7 @@ def run_experiment(path_or_spec: str | Path | Plan, *, workers: int | None = Non
         raise ConfigError(f"--out {out}: is not a folder")
     if not fresh:
         results.check_folder(out, plan)  # refuse before connecting anywhere
-    from sim.lock import FolderLock
+    from sim.sweep.lock import FolderLock
 
     try:
         # one sweep per folder; a remote scheduler is connected now (a bad address writes

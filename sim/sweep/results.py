@@ -4,7 +4,7 @@ The folder holds ``chunks/chunk-<first run index>.parquet`` (the outcomes of one
 ``chunks/ts-<...>.parquet`` (its time series), each written atomically as the batch ends, then
 ``runs.parquet`` (sorted by point and replicate), ``timeseries.parquet`` (when asked) and
 ``manifest.json`` (:mod:`sim.sweep.manifest`). A sweep that stops part-way leaves complete chunks
-only; the next one skips their runs (resume). ``.pactsim.lock`` (:mod:`sim.lock`) keeps one sweep
+only; the next one skips their runs (resume). ``.pactsim.lock`` (:mod:`sim.sweep.lock`) keeps one sweep
 per folder. :func:`load_results` reads a finished folder for the analysis and the report.
 """
 
