@@ -108,12 +108,6 @@ def score(sol, dep, table):
     return total / n
 
 
-@njit(cache=True)
-def fitness(sol, dep, table, max_score, exponent):
-    """Normalised fitness (score / max_score) ** exponent, in [0, 1]."""
-    return (score(sol, dep, table) / max_score) ** exponent
-
-
 @njit(cache=True, inline="always")
 def gray_rank(sol):
     """The step g of the Gray-code enumeration at which solution ``sol`` (= g ^ (g >> 1)) comes."""
@@ -127,18 +121,21 @@ def gray_rank(sol):
 
 @njit(cache=True)
 def fitness_of(land, sol):
-    """:func:`fitness` of ``sol`` on ``land`` (a run's state, or :class:`LandscapeArrays`): the
-    memo's score when there is one (the same number :func:`score` gives), else computed."""
+    """Normalised fitness (score / max_score) ** exponent of ``sol``, in [0, 1], on ``land`` (a
+    run's state, or :class:`LandscapeArrays`). The score is the memo's when there is one (the same
+    number :func:`score` gives), else computed."""
     if land.memo.shape[0] > 0:
-        return (land.memo[gray_rank(sol)] / land.max_score) ** land.exponent
-    return (score(sol, land.dep, land.table) / land.max_score) ** land.exponent
+        value = land.memo[gray_rank(sol)]
+    else:
+        value = score(sol, land.dep, land.table)
+    return (value / land.max_score) ** land.exponent
 
 
 @njit(cache=True)
 def expected_fitness(sol, known, dep, table, max_score, exponent):
     """Fitness of the expected score of acting on ``sol`` when only the bits in ``known`` are
     decided and each undecided bit is a fair coin: a contribution averages its table over the
-    undecided bits it depends on. Equals :func:`fitness` when every bit is decided."""
+    undecided bits it depends on. Equals :func:`fitness_of` when every bit is decided."""
     n, kp1 = dep.shape
     total = 0.0
     for i in range(n):

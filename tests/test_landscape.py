@@ -4,7 +4,7 @@ import pytest
 from sim.landscape import (
     build_landscape,
     expected_fitness,
-    fitness,
+    fitness_of,
     global_max_score,
     redraw_row,
     score,
@@ -19,7 +19,7 @@ def test_global_max_is_exact(n, k):
     land = build_landscape(n, k, 8.0, seed=4)
     brute = max(score(s, land.dep, land.table) for s in range(1 << n))
     assert land.max_score == brute
-    fits = [fitness(s, land.dep, land.table, land.max_score, 8.0) for s in range(1 << n)]
+    fits = [fitness_of(land.arrays(), s) for s in range(1 << n)]
     assert max(fits) == 1.0 and min(fits) >= 0.0
 
 
@@ -52,7 +52,7 @@ def test_expected_fitness_averages_undecided_bits():
     full = (1 << 8) - 1
     for s in (0, 37, 200):
         assert expected_fitness(s, full, land.dep, land.table, land.max_score, 1.0) == \
-            fitness(s, land.dep, land.table, land.max_score, 1.0)
+            fitness_of(land.arrays(), s)
     known = full & ~0b1001  # bits 0 and 3 undecided: average over their four completions
     mean = np.mean([score((37 & known) | c, land.dep, land.table) for c in (0, 1, 8, 9)])
     got = expected_fitness(37, known, land.dep, land.table, land.max_score, 1.0) * land.max_score
@@ -62,7 +62,7 @@ def test_expected_fitness_averages_undecided_bits():
 def test_k0_allows_long_solutions_and_finds_the_maximum():
     land = build_landscape(40, 0, 8.0, seed=2)
     best = max(land.table[i].max() for i in range(40))
-    assert fitness(land.optimum, land.dep, land.table, land.max_score, 8.0) == 1.0
+    assert fitness_of(land.arrays(), land.optimum) == 1.0
     assert best <= 1.0
 
 
@@ -76,7 +76,7 @@ def test_bad_sizes():
 
 
 def test_the_memo_holds_every_score_exactly():
-    from sim.landscape import LandscapeArrays, fitness_of, gray_rank, memo_size
+    from sim.landscape import LandscapeArrays, gray_rank, memo_size
 
     land = build_landscape(10, 3, 8.0, seed=2)
     assert land.memo.shape == (1024,) and memo_size(10, 0) == 0 and memo_size(30, 3) == 0

@@ -7,7 +7,7 @@ import pytest
 import sim
 from sim.enums import Group
 from sim.enums import SocializationRule as Soc
-from sim.landscape import build_landscape, fitness
+from sim.landscape import build_landscape, fitness_of
 from sim.rng import Stream, key_for
 from sim.rules import advocates, beliefs, culture, market, process, search, technology, ties
 from tests.conftest import small
@@ -62,7 +62,7 @@ def test_k0_local_search_reaches_global_max():
     land = build_landscape(16, 0, 8.0, seed=5)
     for agent in range(5):
         sol = beliefs.random_solution(16, K, agent, 0)
-        fit = fitness(sol, land.dep, land.table, land.max_score, 8.0)
+        fit = fitness_of(land.arrays(), sol)
         for step in range(400):
             key = key_for(1, Stream.SEARCH, step)
             sol, fit, _ = search.search(sol, fit, sol, -1.0, False, False, 1, 0.0, 0.0,
@@ -79,7 +79,7 @@ def test_copy_and_explore():
         mask = search.explore_mask(12, 3, K, agent)
         assert 1 <= bin(mask).count("1") <= 3 and mask < (1 << 12)
         sol = beliefs.random_solution(12, K, agent, 0)
-        fit = fitness(sol, land.dep, land.table, land.max_score, 8.0)
+        fit = fitness_of(land.arrays(), sol)
         s2, f2, _ = search.search(sol, fit, sol, -1.0, True, False, 2, 0.0, 0.0, land.arrays(),
                                   K, agent)
         assert f2 >= fit  # without tolerance of worse changes, search never loses fitness
