@@ -25,6 +25,7 @@ def main() -> None:
         _bass_curves,
         bass_closed_form,
         march_knowledge,
+        p1_overrides,
         watts_frequency,
         watts_window,
     )
@@ -55,7 +56,7 @@ def main() -> None:
 
     a = ax[1, 0]
     p1s = sorted(MARCH_REF)
-    means = [march_knowledge([f"behaviour.p_socialize={p1}"], 1000).mean() for p1 in p1s]
+    means = [march_knowledge(p1_overrides(p1), 1000).mean() for p1 in p1s]
     a.plot(p1s, [MARCH_REF[p] for p in p1s], "ks--", label="replication (10,000 runs)")
     a.plot(p1s, means, "o-", label="pactsim (1,000 runs)")
     a.set(title="March (1991): equilibrium knowledge, p2 = 0.5", xlabel="socialization rate p1",

@@ -116,9 +116,9 @@ class Employee(mesa.Agent):
         culture.empower(self.model.state, self.index, key)
 
     # --- phase 3: search and sharing (R3, R3s) ---
-    def plan_search(self, feed: int, key: np.uint64, key_feed: np.uint64,
-                    key_share: np.uint64) -> None:
-        search.plan_search(self.model.state, self.index, feed, key, key_feed, key_share)
+    def plan_search(self, key: np.uint64, key_feed: np.uint64, key_share: np.uint64,
+                    key_judge: np.uint64) -> None:
+        search.plan_search(self.model.state, self.index, key, key_feed, key_share, key_judge)
 
     def apply_search(self) -> None:
         search.apply_search(self.model.state, self.index)

@@ -174,6 +174,12 @@ MARCH_REF = {0.1: 0.954, 0.5: 0.811, 0.9: 0.742}
 MARCH_REF_RUNS = 10_000
 
 
+def p1_overrides(p1: float) -> list[str]:
+    """March's socialization rate p1 as overrides: Culture's pair set to p1 at both ends, so the
+    lever does not move it."""
+    return [f"culture.p_socialize.0={p1}", f"culture.p_socialize.1={p1}"]
+
+
 def march_knowledge(overrides: list[str], runs: int, steps: int | None = None,
                     window: int = 100) -> np.ndarray:
     """Code knowledge per run: at equilibrium, or (``steps`` given: no equilibrium stop) averaged
@@ -199,7 +205,7 @@ def case_march(quick: bool) -> list[Check]:
     out = []
     eq = {}
     for p1, ref in MARCH_REF.items():
-        k = march_knowledge([f"behaviour.p_socialize={p1}"], runs)
+        k = march_knowledge(p1_overrides(p1), runs)
         eq[p1] = k
         # three standard errors of the difference of two means: ours (runs) and the reference's
         tol = 3 * k.std() * math.sqrt(1 / runs + 1 / MARCH_REF_RUNS)
@@ -209,16 +215,16 @@ def case_march(quick: bool) -> list[Check]:
     n = 100 if quick else 400
     out.append(_claim("march", f"slow socialization learns more: p1 = 0.1 minus p1 = 0.9 ({n} paired)",
                       eq[0.1][:n] - eq[0.9][:n], src))
-    mixed = march_knowledge(["behaviour.p_socialize=0.9", "behaviour.share_slow=0.5",
+    mixed = march_knowledge([*p1_overrides(0.9), "behaviour.share_slow=0.5",
                              "behaviour.p_socialize_slow=0.1"], n)
     out.append(_claim("march", f"mixed learners (half 0.9, half 0.1) minus uniform p1 = 0.5 ({n} paired)",
                       mixed - eq[0.5][:n], src))
-    fast = ["behaviour.p_socialize=0.9"]
+    fast = p1_overrides(0.9)
     none = march_knowledge([*fast, "behaviour.p_turnover=0"], n, steps=400)
     some = march_knowledge([*fast, "behaviour.p_turnover=0.02"], n, steps=400)
     out.append(_claim("march", f"moderate turnover helps fast socialization: p3 = 0.02 minus 0, p1 = 0.9, "
                       f"t = 300-400 ({n} paired)", some - none, src))
-    turb = ["behaviour.p_socialize=0.5", "landscape.p_turbulence=0.02"]
+    turb = [*p1_overrides(0.5), "landscape.p_turbulence=0.02"]
     stuck = march_knowledge([*turb, "behaviour.p_turnover=0"], n, steps=400)
     renewed = march_knowledge([*turb, "behaviour.p_turnover=0.02"], n, steps=400)
     calm = eq[0.5][:n]

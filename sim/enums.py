@@ -70,6 +70,22 @@ class SocializationRule(IntEnum):
     MARCH = 1
 
 
+class SearchRule(IntEnum):
+    """R3: how employees search the landscape."""
+
+    COPY_OR_EXPLORE = 0  # look at others and copy the best, else explore (Lazer & Friedman 2007)
+    NONE = 1  # nobody searches (March 1991: individuals learn only from the code)
+
+
+class FeedRule(IntEnum):
+    """R3f: what the platform feed shows a reader."""
+
+    RECENT = 0  # one of the latest changed shared solutions
+    BEST = 1  # the best shared solution
+    RANDOM = 2  # any shared solution
+    DIVERSE = 3  # the best of the top posts that differ enough from the reader's
+
+
 class FunnelRule(IntEnum):
     """R5: how the organisation learns from its employees."""
 

@@ -227,3 +227,42 @@ def redraw_row(table, row, key):
     """Redraw bit ``row``'s contribution table in place from draws ``(key, 1 + row, c)``."""
     for c in range(table.shape[1]):
         table[row, c] = uniform(key, 1 + row, c)
+
+
+@njit(cache=True)
+def redraw_and_rescore(dep, table, memo, row, key):
+    """The market moves: redraw bit ``row``'s contributions (:func:`redraw_row`) and return the new
+    (maximum score, a solution reaching it).
+
+    With a memo only the moved contribution changes, so every kept score is shifted by it (one
+    pass over the memo instead of a new enumeration; the shifted scores can differ from a fresh
+    sum in the last bit, and every rule reads the memo, so the run stays consistent). The first
+    maximum in enumeration order wins, as in :func:`global_max_score`. Without a memo the maximum is
+    searched again.
+    """
+    n, kp1 = dep.shape
+    if memo.shape[0] != 1 << n:
+        redraw_row(table, row, key)
+        return global_max_score(dep, table, memo)
+    old = table[row].copy()
+    redraw_row(table, row, key)
+    delta = (table[row] - old) / n
+    posr = np.full(n, -1, dtype=np.int64)  # position of bit j in the moved contribution's index
+    for b in range(kp1):
+        posr[dep[row, b]] = b
+    idx = 0  # the moved contribution's index at solution gray(g), updated as one bit flips
+    best = memo[0] + delta[0]
+    memo[0] = best
+    arg_g = 0
+    for g in range(1, 1 << n):
+        j = 0  # the bit that changes between Gray codes g-1 and g: lowest set bit of g
+        while ((g >> j) & 1) == 0:
+            j += 1
+        if posr[j] >= 0:
+            idx ^= 1 << posr[j]
+        v = memo[g] + delta[idx]
+        memo[g] = v
+        if v > best:
+            best = v
+            arg_g = g
+    return best, arg_g ^ (arg_g >> 1)

@@ -29,8 +29,8 @@ from sim.metrics import Series, Tally, outcomes
 from sim.params import Inputs, build_inputs
 from sim.phases import STEP, Phase, begin_step, funnel, key
 from sim.rng import Stream
-from sim.rules.market import turbulence
-from sim.rules.search import feed_source
+from sim.rules.market import adoption_share, turbulence
+from sim.rules.search import feed_pool
 from sim.scenario_files import load_scenario
 from sim.state import new_state
 from sim.world import World, build_world
@@ -115,12 +115,13 @@ class InnovationModel(mesa.Model):
             e.empower(k)
 
     def search(self) -> None:
-        """Phase 3 (R3, R3f, R3s): the feed is fixed first; every employee plans, then applies."""
-        feed = feed_source(self.state)
-        k, k_feed, k_share = (self.key(Stream.SEARCH), self.key(Stream.FEED),
-                              self.key(Stream.SHARE))
+        """Phase 3 (R3, R3f, R3s): the feed's posts are fixed first (the platform's function);
+        every employee plans, then applies."""
+        feed_pool(self.state)
+        k, k_feed, k_share, k_judge = (self.key(Stream.SEARCH), self.key(Stream.FEED),
+                                       self.key(Stream.SHARE), self.key(Stream.JUDGE))
         for e in self.employees:
-            e.plan_search(feed, k, k_feed, k_share)
+            e.plan_search(k, k_feed, k_share, k_judge)
         for e in self.employees:
             e.apply_search()
 
@@ -141,12 +142,14 @@ class InnovationModel(mesa.Model):
             e.learn(k_soc, k_turn)
 
     def market(self) -> None:
-        """Phase 7: customers plan and apply adoption (R7a), then the market may move (R7b, R7c)."""
+        """Phase 7: customers plan and apply adoption (R7a), the share that adopted is counted
+        (R7s), then the market may move (R7b, R7c)."""
         k = self.key(Stream.CUSTOMER)
         for c in self.customers:
             c.plan_adoption(k)
         for c in self.customers:
             c.apply_adoption()
+        adoption_share(self.state)
         turbulence(self.state, self.key(Stream.TURBULENCE))
 
     def measure(self) -> None:

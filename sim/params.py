@@ -14,7 +14,7 @@ from enum import IntEnum
 import numpy as np
 
 from sim.config import LEVERS, Scenario
-from sim.enums import AdoptionRule, FunnelRule, Lever, SocializationRule
+from sim.enums import AdoptionRule, FeedRule, FunnelRule, Lever, SearchRule, SocializationRule
 
 
 class Mech(IntEnum):
@@ -39,7 +39,10 @@ class Mech(IntEnum):
     PLATFORM_TIES = 16
     P_FEED = 17
     P_RESOURCEFUL = 18
-    COPY_ERROR = 19
+    FIDELITY = 19  # share of copy errors an active user avoids
+    REACH = 20  # share of employees the platform reaches
+    P_SOCIALIZE = 21
+    REL_SHARE_ADVOCATE = 22
 
 
 # (Mech column, lever, section, field); capacity and advocates are scaled below
@@ -54,16 +57,19 @@ _MAP = (
     (Mech.N_ADVOCATES, Lever.ADVOCATES, "advocates", "share"),
     (Mech.W_ADVOCATE, Lever.ADVOCATES, "advocates", "weight"),
     (Mech.SPONSOR_SPEED, Lever.ADVOCATES, "advocates", "sponsor_speed"),
+    (Mech.REL_SHARE_ADVOCATE, Lever.ADVOCATES, "advocates", "rel_share"),
     (Mech.P_EMPOWER, Lever.CULTURE, "culture", "p_empower"),
     (Mech.P_SHARE, Lever.CULTURE, "culture", "p_share"),
     (Mech.P_SUBMIT, Lever.CULTURE, "culture", "p_submit"),
     (Mech.P_ACCEPT_WORSE, Lever.CULTURE, "culture", "p_accept_worse"),
     (Mech.P_LAPSE, Lever.CULTURE, "culture", "p_lapse"),
+    (Mech.P_SOCIALIZE, Lever.CULTURE, "culture", "p_socialize"),
     (Mech.P_EXT, Lever.TECHNOLOGY, "technology", "p_ext"),
     (Mech.PLATFORM_TIES, Lever.TECHNOLOGY, "technology", "platform_ties"),
     (Mech.P_FEED, Lever.TECHNOLOGY, "technology", "p_feed"),
     (Mech.P_RESOURCEFUL, Lever.TECHNOLOGY, "technology", "p_resourceful"),
-    (Mech.COPY_ERROR, Lever.TECHNOLOGY, "technology", "copy_error"),
+    (Mech.FIDELITY, Lever.TECHNOLOGY, "technology", "fidelity"),
+    (Mech.REACH, Lever.TECHNOLOGY, "technology", "reach"),
 )
 
 
@@ -91,6 +97,11 @@ class Const(IntEnum):
     SHARE_ROGUE = 18
     TARGET_FITNESS = 19
     REL_INFLUENCER = 20
+    COPY_ERROR = 21
+    JUDGE_NOISE = 22
+    REL_FEEDBACK = 23
+    P_SOCIALIZE_SLOW = 24
+    FEED_WINDOW = 25
 
 
 def response(level: np.ndarray, shape: float) -> np.ndarray:
@@ -148,6 +159,9 @@ def constants(cfg: Scenario) -> np.ndarray:
         Const.SHARE_HERO: p.share_hero, Const.SHARE_LOCKED: p.share_locked,
         Const.SHARE_ROGUE: p.share_rogue, Const.TARGET_FITNESS: cfg.run.target_fitness,
         Const.REL_INFLUENCER: p.rel_influencer, Const.P_BELIEF: b.p_belief,
+        Const.COPY_ERROR: b.copy_error, Const.JUDGE_NOISE: b.judge_noise,
+        Const.REL_FEEDBACK: c.rel_feedback, Const.P_SOCIALIZE_SLOW: b.p_socialize_slow,
+        Const.FEED_WINDOW: cfg.technology.feed_window,
     }
     out = np.empty(len(Const), dtype=np.float64)
     for k, v in values.items():
@@ -164,6 +178,8 @@ class Inputs:
     adoption_rule: int
     funnel_rule: int
     socialization_rule: int
+    feed_rule: int
+    search_rule: int
     code_blank: int  # 1: the code starts with every belief undecided
     reality: int  # 1: the landscape is March's reality (turbulence flips bits)
     stop_converged: int  # 1: stop at the first step every employee's beliefs equal the code's
@@ -176,6 +192,8 @@ def build_inputs(cfg: Scenario, steps: int) -> Inputs:
         adoption_rule=int(AdoptionRule[cfg.rules.adoption.upper()]),
         funnel_rule=int(FunnelRule[cfg.rules.funnel.upper()]),
         socialization_rule=int(SocializationRule[cfg.rules.socialization.upper()]),
+        feed_rule=int(FeedRule[cfg.rules.feed.upper()]),
+        search_rule=int(SearchRule[cfg.rules.search.upper()]),
         code_blank=int(cfg.rules.code_start == "blank"),
         reality=int(cfg.landscape.kind == "reality"),
         stop_converged=int(cfg.run.stop_at_equilibrium),

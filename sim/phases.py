@@ -23,9 +23,9 @@ from sim.params import Const
 from sim.rng import Stream, step_key
 from sim.rules.beliefs import KNOWN_SLOT, random_known, random_solution
 from sim.rules.culture import empower, learn, submit
-from sim.rules.market import apply_adoption, plan_adoption, turbulence
+from sim.rules.market import adoption_share, apply_adoption, plan_adoption, turbulence
 from sim.rules.process import march_code, stage_gate
-from sim.rules.search import apply_search, feed_source, plan_search
+from sim.rules.search import apply_search, feed_pool, plan_search
 from sim.rules.technology import apply_platform, plan_platform
 
 
@@ -34,7 +34,7 @@ class Phase(IntEnum):
 
     PLATFORM = 1  # R1: platform adoption
     EMPOWER = 2  # R2a, R2b: empowerment
-    SEARCH = 3  # R3: search and sharing
+    SEARCH = 3  # R3: search (look and copy, or explore) and sharing
     SUBMIT = 4  # R4: submission
     FUNNEL = 5  # R5: organisational learning by the rule set (stage gate, March's code, none)
     LEARN = 6  # R6: socialization and turnover
@@ -103,11 +103,13 @@ def empowerment(s):
 
 @njit(cache=True)
 def search_and_share(s):
-    """Phase 3 (R3, R3f, R3s): the feed is fixed first; every employee plans, then applies."""
-    feed = feed_source(s)
+    """Phase 3 (R3, R3f, R3s): the feed's posts are fixed first; every employee plans, then
+    applies."""
+    feed_pool(s)
     k, k_feed, k_share = key(s, Stream.SEARCH), key(s, Stream.FEED), key(s, Stream.SHARE)
+    k_judge = key(s, Stream.JUDGE)
     for i in range(s.solution.shape[0]):
-        plan_search(s, i, feed, k, k_feed, k_share)
+        plan_search(s, i, k, k_feed, k_share, k_judge)
     for i in range(s.solution.shape[0]):
         apply_search(s, i)
 
@@ -141,12 +143,14 @@ def learning(s):
 
 @njit(cache=True)
 def market(s):
-    """Phase 7 (R7a, then R7b/R7c): customers plan and apply adoption, then the market may move."""
+    """Phase 7 (R7a, R7s, then R7b/R7c): customers plan and apply adoption, then the market may
+    move."""
     k = key(s, Stream.CUSTOMER)
     for c in range(s.adopted.shape[0]):
         plan_adoption(s, c, k)
     for c in range(s.adopted.shape[0]):
         apply_adoption(s, c)
+    adoption_share(s)
     turbulence(s, key(s, Stream.TURBULENCE))
 
 

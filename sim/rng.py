@@ -49,6 +49,8 @@ class Stream(IntEnum):
     TURBULENCE = 20
     FEED = 21
     ACT = 22
+    ACCESS = 23
+    JUDGE = 24
 
 
 @njit(cache=True)

@@ -12,25 +12,29 @@ from them. Synchronous phases write the next values into the ``*_next`` rows and
 at the end of the phase (read step t, write step t+1).
 
 Fields (shapes: E employees, C customers, D CSR entries, N landscape bits, K its epistasis, S steps):
-    world:     unit, threshold, p_soc (E; i8, f8, f8), influencer (C; b1), indptr (E+C+1; i8),
+    world:     unit, threshold, slow (E; i8, f8, b1: a slow learner's seat), influencer (C; b1),
+               indptr (E+C+1; i8),
                nbr, kind, eu (D; i8, i1, f8), adv_rank, contacts (E; i8), dep (N, K+1; i8),
                exponent (f8)
     params:    mech (S, len(Mech); f8), const (len(Const); f8), adoption_rule, funnel_rule,
-               soc_rule, code_blank, reality, stop_converged, seed (i8)
+               soc_rule, feed_rule, search_rule, code_blank, reality, stop_converged, seed
+               (i8)
     employees: empowered, resourceful (E; b1), platform (E; i8: Platform), solution, known (E; i8:
                N-bit masks), fitness (E; f8), shared (E; b1: visible to colleagues), origin (E; i8:
-               unit the solution came from), ever_submitted (E; b1), and the *_next rows of the
-               synchronous phases
+               unit the solution came from), t_changed (E; i8: step its solution last changed),
+               ever_submitted (E; b1), and the *_next rows of the synchronous phases
     ideas:     idea_stage (E; i8: Stage, one slot per employee), idea_solution, idea_t_submit,
                idea_t_stage, idea_origin (E; i8), idea_sponsored (E; b1)
-    customers: adopted, adopted_next (C; b1)
+    customers: adopted, adopted_next (C; b1), adopted_share (f8: share of customers who had
+               adopted at the end of the previous step)
     landscape: table (N, 2**(K+1); f8: the run's own copy when turbulence may move it), memo (2**N or 0;
                f8: every solution's score, ``sim.landscape``), max_score (f8), optimum (i8)
     org:       t (i8: step being run), deployed, code, code_known (i8), deployed_fitness,
                code_fitness, initial_fitness (f8), code_at_start, code_known_at_start (i8: the code
                as of step t, which socialization reads), counts (len(Count); i8: this step's
                lapses, submissions, launches), moved (b1: the market moved this step)
-    scratch:   due, priority (E; i8: the funnel's review queue), ones (N; i8: superior group's votes)
+    scratch:   due, priority (E; i8: the funnel's review queue), ones (N; i8: superior group's votes),
+               pool (E; i8: the feed's posts in the feed rule's order), pool_size (i8)
     outputs:   series (S, len(Series); f8), lead_hist (S+1; i8), tally (len(Tally); f8)
 """
 
@@ -58,23 +62,24 @@ _I8_2D, _F8_2D = types.Array(types.int64, 2, "C"), types.Array(types.float64, 2,
 # ``new_state`` are made from it
 FIELDS = (
     # world
-    ("unit", _I8), ("threshold", _F8), ("p_soc", _F8), ("influencer", _B1),
+    ("unit", _I8), ("threshold", _F8), ("slow", _B1), ("influencer", _B1),
     ("indptr", _I8), ("nbr", _I8), ("kind", types.Array(types.int8, 1, "C")), ("eu", _F8),
     ("adv_rank", _I8), ("contacts", _I8), ("dep", _I8_2D), ("exponent", types.float64),
     # params
     ("mech", _F8_2D), ("const", _F8), ("adoption_rule", types.int64), ("funnel_rule", types.int64),
-    ("soc_rule", types.int64), ("code_blank", types.int64), ("reality", types.int64),
+    ("soc_rule", types.int64), ("feed_rule", types.int64),
+    ("search_rule", types.int64), ("code_blank", types.int64), ("reality", types.int64),
     ("stop_converged", types.int64), ("seed", types.int64),
     # employees
     ("empowered", _B1), ("resourceful", _B1), ("platform", _I8), ("platform_next", _I8),
     ("solution", _I8), ("solution_next", _I8), ("known", _I8), ("fitness", _F8),
     ("fitness_next", _F8), ("shared", _B1), ("shared_next", _B1), ("origin", _I8),
-    ("origin_next", _I8), ("ever_submitted", _B1),
+    ("origin_next", _I8), ("t_changed", _I8), ("ever_submitted", _B1),
     # ideas (one slot per employee)
     ("idea_stage", _I8), ("idea_solution", _I8), ("idea_t_submit", _I8), ("idea_t_stage", _I8),
     ("idea_sponsored", _B1), ("idea_origin", _I8),
     # customers
-    ("adopted", _B1), ("adopted_next", _B1),
+    ("adopted", _B1), ("adopted_next", _B1), ("adopted_share", types.float64),
     # landscape
     ("table", _F8_2D), ("memo", _F8), ("max_score", types.float64), ("optimum", types.int64),
     # organisation
@@ -83,7 +88,7 @@ FIELDS = (
     ("initial_fitness", types.float64), ("code_at_start", types.int64),
     ("code_known_at_start", types.int64), ("counts", _I8), ("moved", types.boolean),
     # scratch
-    ("due", _I8), ("priority", _I8), ("ones", _I8),
+    ("due", _I8), ("priority", _I8), ("ones", _I8), ("pool", _I8), ("pool_size", types.int64),
     # outputs
     ("series", _F8_2D), ("lead_hist", _I8), ("tally", _F8),
 )
@@ -117,19 +122,20 @@ class PlainState(SimpleNamespace):
 
 
 @njit(cache=True)
-def _make(unit, threshold, p_soc, influencer, indptr, nbr, kind, eu, adv_rank, contacts, dep, exponent,
-          mech, const, adoption_rule, funnel_rule, soc_rule, code_blank, reality, stop_converged, seed,
-          empowered, resourceful, platform, platform_next, solution, solution_next, known, fitness,
-          fitness_next, shared, shared_next, origin, origin_next, ever_submitted, idea_stage,
-          idea_solution, idea_t_submit, idea_t_stage, idea_sponsored, idea_origin, adopted, adopted_next,
-          table, memo, max_score, optimum, t, deployed, deployed_fitness, code, code_known, code_fitness,
+def _make(unit, threshold, slow, influencer, indptr, nbr, kind, eu, adv_rank, contacts, dep,
+          exponent, mech, const, adoption_rule, funnel_rule, soc_rule, feed_rule, search_rule,
+          code_blank, reality, stop_converged, seed, empowered, resourceful, platform,
+          platform_next, solution, solution_next, known, fitness, fitness_next, shared, shared_next,
+          origin, origin_next, t_changed, ever_submitted, idea_stage, idea_solution, idea_t_submit,
+          idea_t_stage, idea_sponsored, idea_origin, adopted, adopted_next, adopted_share, table,
+          memo, max_score, optimum, t, deployed, deployed_fitness, code, code_known, code_fitness,
           initial_fitness, code_at_start, code_known_at_start, counts, moved, due, priority, ones,
-          series, lead_hist, tally):
+          pool, pool_size, series, lead_hist, tally):
     """Compiled constructor: one argument per field of ``FIELDS``, in its order (tested)."""
     s = structref.new(STATE_TYPE)
     s.unit = unit
     s.threshold = threshold
-    s.p_soc = p_soc
+    s.slow = slow
     s.influencer = influencer
     s.indptr = indptr
     s.nbr = nbr
@@ -144,6 +150,8 @@ def _make(unit, threshold, p_soc, influencer, indptr, nbr, kind, eu, adv_rank, c
     s.adoption_rule = adoption_rule
     s.funnel_rule = funnel_rule
     s.soc_rule = soc_rule
+    s.feed_rule = feed_rule
+    s.search_rule = search_rule
     s.code_blank = code_blank
     s.reality = reality
     s.stop_converged = stop_converged
@@ -161,6 +169,7 @@ def _make(unit, threshold, p_soc, influencer, indptr, nbr, kind, eu, adv_rank, c
     s.shared_next = shared_next
     s.origin = origin
     s.origin_next = origin_next
+    s.t_changed = t_changed
     s.ever_submitted = ever_submitted
     s.idea_stage = idea_stage
     s.idea_solution = idea_solution
@@ -170,6 +179,7 @@ def _make(unit, threshold, p_soc, influencer, indptr, nbr, kind, eu, adv_rank, c
     s.idea_origin = idea_origin
     s.adopted = adopted
     s.adopted_next = adopted_next
+    s.adopted_share = adopted_share
     s.table = table
     s.memo = memo
     s.max_score = max_score
@@ -188,6 +198,8 @@ def _make(unit, threshold, p_soc, influencer, indptr, nbr, kind, eu, adv_rank, c
     s.due = due
     s.priority = priority
     s.ones = ones
+    s.pool = pool
+    s.pool_size = pool_size
     s.series = series
     s.lead_hist = lead_hist
     s.tally = tally
@@ -208,23 +220,26 @@ def new_state(world: World, inputs: Inputs, seed: int, steps: int) -> State | Pl
     moves = inputs.const[Const.P_TURBULENCE] > 0.0
     e_i8, e_b1 = (lambda: np.zeros(n_emp, np.int64)), (lambda: np.zeros(n_emp, np.bool_))
     values = {
-        "unit": pop.unit, "threshold": world.threshold, "p_soc": world.p_socialize,
+        "unit": pop.unit, "threshold": world.threshold, "slow": world.slow,
         "influencer": pop.influencer, "indptr": g.indptr, "nbr": g.nbr, "kind": g.kind, "eu": g.eu,
         "adv_rank": g.adv_rank, "contacts": g.contacts, "dep": land.dep,
         "exponent": float(land.exponent),
         "mech": inputs.mech, "const": inputs.const, "adoption_rule": inputs.adoption_rule,
         "funnel_rule": inputs.funnel_rule, "soc_rule": inputs.socialization_rule,
+        "feed_rule": inputs.feed_rule, "search_rule": inputs.search_rule,
         "code_blank": inputs.code_blank, "reality": inputs.reality,
         "stop_converged": inputs.stop_converged, "seed": int(seed),
         "empowered": pop.empowered.copy(), "resourceful": pop.resourceful.copy(),
         "platform": world.platform0.copy(), "platform_next": e_i8(), "solution": e_i8(),
         "solution_next": e_i8(), "known": e_i8(), "fitness": np.zeros(n_emp),
         "fitness_next": np.zeros(n_emp), "shared": e_b1(), "shared_next": e_b1(),
-        "origin": pop.unit.copy(), "origin_next": pop.unit.copy(), "ever_submitted": e_b1(),
+        "origin": pop.unit.copy(), "origin_next": pop.unit.copy(), "t_changed": e_i8(),
+        "ever_submitted": e_b1(),
         "idea_stage": np.full(n_emp, int(Stage.NONE), np.int64), "idea_solution": e_i8(),
         "idea_t_submit": e_i8(), "idea_t_stage": e_i8(), "idea_sponsored": e_b1(),
         "idea_origin": e_i8(),
         "adopted": np.zeros(n_cust, np.bool_), "adopted_next": np.zeros(n_cust, np.bool_),
+        "adopted_share": 0.0,
         # only turbulence rewrites the table and the memo: the run's own copies then
         "table": land.table.copy() if moves else land.table,
         "memo": land.memo.copy() if moves else land.memo,
@@ -234,6 +249,7 @@ def new_state(world: World, inputs: Inputs, seed: int, steps: int) -> State | Pl
         "code_fitness": 0.0, "initial_fitness": 0.0, "code_at_start": 0, "code_known_at_start": 0,
         "counts": np.zeros(len(Count), np.int64), "moved": False,
         "due": e_i8(), "priority": e_i8(), "ones": np.zeros(nk_n, np.int64),
+        "pool": e_i8(), "pool_size": 0,
         "series": np.zeros((steps, len(Series)), np.float64),
         "lead_hist": np.zeros(steps + 1, np.int64), "tally": np.zeros(len(Tally), np.float64),
     }

@@ -41,7 +41,7 @@ SCENARIO_ENV = "PACTSIM_VIEW_SCENARIO"
 SLIDERS = (
     "levers.process", "levers.advocates", "levers.culture", "levers.technology",
     "behaviour.velocity", "behaviour.q_adopt", "behaviour.n_flip_hero", "behaviour.rel_share_hero",
-    "behaviour.p_socialize", "behaviour.p_turnover", "customers.q_wom", "landscape.p_turbulence",
+    "behaviour.copy_error", "behaviour.p_turnover", "customers.q_wom", "landscape.p_turbulence",
 )
 SEED_MAX = 999  # the schema allows seeds up to 2**63 - 1; a slider offers the first thousand
 GROUP_COLOURS = np.array(["#d62728", "#1f77b4", "#ff7f0e", "#b0b0b0"])  # Group order

@@ -25,7 +25,7 @@ class World:
     landscape: Landscape
     threshold: np.ndarray  # float64 (n_emp,): adoption thresholds (threshold rule)
     platform0: np.ndarray  # int64 (n_emp,): platform state at step 0 (seed users active)
-    p_socialize: np.ndarray  # float64 (n_emp,): socialization rate of each position (mixed learners)
+    slow: np.ndarray  # bool (n_emp,): seats of slow learners (mixed learners, March 1991)
 
 
 def build_world(cfg: Scenario, seed: int) -> World:
@@ -41,7 +41,7 @@ def build_world(cfg: Scenario, seed: int) -> World:
     platform0 = np.zeros(p.n_employees, np.int64)
     seeds = generator(seed, Stream.PLATFORM).permutation(p.n_employees)[:cfg.technology.n_seed_users]
     platform0[seeds] = Platform.ACTIVE
-    p_soc = np.full(p.n_employees, b.p_socialize)
+    slow = np.zeros(p.n_employees, np.bool_)
     n_slow = int(round(b.share_slow * p.n_employees))
-    p_soc[generator(seed, Stream.LEARNERS).permutation(p.n_employees)[:n_slow]] = b.p_socialize_slow
-    return World(pop, graph, land, threshold, platform0, p_soc)
+    slow[generator(seed, Stream.LEARNERS).permutation(p.n_employees)[:n_slow]] = True
+    return World(pop, graph, land, threshold, platform0, slow)

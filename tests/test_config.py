@@ -28,6 +28,30 @@ def test_every_field_is_documented():
         assert "unit" in extra and "source" in extra, key
 
 
+def _inside(value, rng) -> bool:
+    if isinstance(value, tuple):  # a pair (or tuple) has a range per element
+        return len(value) == len(rng) and all(_inside(v, r) for v, r in zip(value, rng, strict=True))
+    lo, hi = rng
+    return lo <= value <= hi
+
+
+def test_every_assumed_number_states_a_plausible_range_around_its_default():
+    """An assumption's value is not a source: its plausible (low, high) range is kept in the schema
+    for robustness studies, and the default lies inside it. Choices (text) need none."""
+    missing, outside = [], []
+    for key, f in _fields(Scenario):
+        extra = f.json_schema_extra or {}
+        if not str(extra["source"]).startswith("assumption") or isinstance(f.default, str):
+            continue
+        rng = extra.get("plausible")
+        if rng is None:
+            missing.append(key)
+        elif not _inside(f.default, rng):
+            outside.append((key, f.default, rng))
+    assert not missing, missing
+    assert not outside, outside
+
+
 def test_hash_is_stable_and_sensitive():
     a = load_scenario("baseline")
     assert config_hash(a) == config_hash(load_scenario("baseline"))

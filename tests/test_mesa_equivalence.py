@@ -33,6 +33,11 @@ VARIANTS = {
     "threshold": ["rules.adoption=threshold", "behaviour.phi=0.1", "behaviour.phi_spread=0.05"],
     "march_code": ["rules.funnel=march_code"],
     "no_funnel": ["rules.funnel=none"],
+    # the feed rules, judging noise and copy fidelity at full Technology; looking always
+    "feed_best": ["rules.feed=best", "levers.technology=1.0", "behaviour.velocity=1.0"],
+    "feed_random": ["rules.feed=random", "levers.technology=1.0", "behaviour.judge_noise=0.2"],
+    "feed_diverse": ["rules.feed=diverse", "levers.technology=1.0", "technology.feed_window=3"],
+    "no_search": ["rules.search=none"],
     "turbulence": ["landscape.p_turbulence=0.2", "landscape.nk_n=12", "landscape.nk_k=3"],
     "line": ["graph.employee_graph=line"],
     "complete": ["graph.employee_graph=complete"],
@@ -45,20 +50,20 @@ VARIANTS = {
                  'levers.schedule.order=["technology", "culture", "advocates", "process"]'],
     # whole-step stage durations (1, 3, 2) and high capacity: boundary cases of every gate
     "process_full": ["levers.process=1.0", "levers.culture=1.0", "levers.advocates=0.0"],
-    "turnover": ["behaviour.p_turnover=0.05", "behaviour.p_socialize=0.2", "levers.culture=1.0",
+    "turnover": ["behaviour.p_turnover=0.05", "culture.p_socialize=[0.2, 0.2]", "levers.culture=1.0",
                  "advocates.sponsor_speed=[0.5, 0.9]"],
     # March's mechanics on the PACT model: undecided beliefs, March socialization, a blank code,
     # mixed learners, turnover
     "march_beliefs": ["rules.funnel=march_code", "rules.socialization=march", "rules.code_start=blank",
                       "behaviour.p_belief=0.6", "behaviour.share_slow=0.5", "behaviour.p_turnover=0.05",
-                      "behaviour.p_socialize=0.5"],
+                      "culture.p_socialize=[0.5, 0.5]"],
     "march_reality": ["landscape.kind=reality", "landscape.nk_n=30", "landscape.nk_k=0",
                       "landscape.p_turbulence=0.05", "rules.funnel=march_code",
                       "rules.socialization=march", "behaviour.p_belief=0.7",
                       "behaviour.p_turnover=0.02"],
     "stop_at_equilibrium": ["landscape.kind=reality", "landscape.nk_n=16", "landscape.nk_k=0",
                             "rules.funnel=march_code", "rules.socialization=march",
-                            "rules.code_start=blank", "behaviour.velocity=0", "behaviour.p_socialize=0.9",
+                            "rules.code_start=blank", "rules.search=none", "culture.p_socialize=[0.9, 0.9]",
                             "run.stop_at_equilibrium=true", "technology.p_ext=[0.0, 0.0]"],
 }
 

@@ -51,7 +51,7 @@ def test_zero_adoption_probabilities_nobody_adopts():
 
 
 def test_no_funnel_capacity_no_launches():
-    cfg = small(process={"capacity": (0.0, 0.0)})
+    cfg = small(process={"capacity": (0.0, 0.0)}, landscape={"p_turbulence": 0.0})
     r = sim.simulate(cfg, seed=2, steps=60)
     assert r.outcomes["launches"] == 0
     assert (r.timeseries["deployed_fitness"] == r.timeseries["deployed_fitness"].iloc[0]).all()

@@ -38,12 +38,12 @@ def test_a_small_march_sample_lands_near_the_reference_values():
     """50 runs per socialization rate (the 3-standard-error check on 1,000 runs is in
     test_quick_validation_passes): slower socialization learns more, and each mean is within four
     standard errors of the replication's value, which docs/VALIDATION.md states."""
-    from sim.canonical import MARCH_REF, march_knowledge
+    from sim.canonical import MARCH_REF, march_knowledge, p1_overrides
 
     runs = 50
     means = {}
     for p1, ref in MARCH_REF.items():
-        k = march_knowledge([f"behaviour.p_socialize={p1}"], runs)
+        k = march_knowledge(p1_overrides(p1), runs)
         means[p1] = k.mean()
         assert abs(k.mean() - ref) <= 4 * k.std() / math.sqrt(runs), (p1, k.mean(), ref)
     assert means[0.1] > means[0.5] > means[0.9], means

@@ -1,5 +1,6 @@
 """Rules moved by Culture: empowerment (R2a), sharing (R3s), submission (R4), tolerance of
-exploration (R3e), and the organisational learning no lever moves: socialization and turnover (R6).
+exploration (R3e), conformity (the socialization rate of R6a); and turnover (R6b, R6c), which no
+lever moves.
 
 Per-agent functions of the state (``empower``, ``submit``, ``learn``) apply these rules to one
 employee's row; the kernel and the Mesa agents both call them."""
@@ -32,9 +33,12 @@ def empowered_next(empowered, p_empower, key, agent):
 
 
 @njit(cache=True)
-def shares_next(is_hero, p_share, rel_share_hero, key, agent):
-    """R3s: is the employee's solution visible next step? HEROes share rel_share_hero times more."""
+def shares_next(is_hero, is_adv, p_share, rel_share_hero, rel_share_advocate, key, agent):
+    """R3s: is the employee's solution visible next step? HEROes share rel_share_hero times more,
+    advocates rel_share_advocate times more (the two multiply)."""
     p = p_share * rel_share_hero if is_hero else p_share
+    if is_adv:
+        p *= rel_share_advocate
     return uniform(key, agent, 0) < p
 
 
@@ -141,12 +145,15 @@ def learn(s, i, key_socialize, key_turnover):
     an idea the predecessor left in the funnel stays there)."""
     c = s.const
     nk_n = s.dep.shape[0]
+    # conformity: Culture sets the rate; slow learners' seats keep their own (March's mixed case)
+    p_soc = c[Const.P_SOCIALIZE_SLOW] if s.slow[i] else s.mech[s.t, Mech.P_SOCIALIZE]
     sol, known = socialize(s.solution[i], s.known[i], s.code_at_start, s.code_known_at_start, nk_n,
-                           s.p_soc[i], s.soc_rule, key_socialize, i)
+                           p_soc, s.soc_rule, key_socialize, i)
     s.known[i] = known
     if sol != s.solution[i]:
         s.solution[i] = sol
         s.fitness[i] = fitness_of(s, sol)
+        s.t_changed[i] = s.t
     if leaves(c[Const.P_TURNOVER], key_turnover, i):
         s.empowered[i], s.resourceful[i] = newcomer_flags(
             c[Const.SHARE_HERO], c[Const.SHARE_LOCKED], c[Const.SHARE_ROGUE], key_turnover, i)
@@ -157,3 +164,4 @@ def learn(s, i, key_socialize, key_turnover):
         s.shared[i] = False
         s.ever_submitted[i] = False
         s.origin[i] = s.unit[i]
+        s.t_changed[i] = s.t

@@ -4,7 +4,7 @@ R7c)."""
 from numba import njit
 
 from sim.enums import EdgeKind
-from sim.landscape import fitness_of, flip_row, global_max_score, redraw_row
+from sim.landscape import fitness_of, flip_row, global_max_score, redraw_and_rescore
 from sim.params import Const
 from sim.rng import randint, uniform
 
@@ -62,6 +62,17 @@ def apply_adoption(s, c):
 
 
 @njit(cache=True)
+def adoption_share(s):
+    """R7s: the share of customers who have adopted, after this step's adoption: what the next
+    step's pilots learn from (R5f). 0 without customers."""
+    n = s.adopted.shape[0]
+    count = 0
+    for c in range(n):
+        count += s.adopted[c]
+    s.adopted_share = count / n if n > 0 else 0.0
+
+
+@njit(cache=True)
 def turbulence_row(p_turbulence, nk_n, key):
     """R7b: which bit's contributions the market redraws this step, or -1 (agent 0, slots 0-1)."""
     if uniform(key, 0, 0) < p_turbulence:
@@ -95,15 +106,16 @@ def turbulence(s, key):
             if (flips >> b) & 1:
                 flip_row(s.table, b)
         moved = flips != 0
+        if moved:
+            s.max_score, s.optimum = global_max_score(s.dep, s.table, s.memo)
     else:
         row = turbulence_row(p, nk_n, key)
         if row >= 0:
-            redraw_row(s.table, row, key)
+            s.max_score, s.optimum = redraw_and_rescore(s.dep, s.table, s.memo, row, key)
             moved = True
     s.moved = moved
     if not moved:
         return
-    s.max_score, s.optimum = global_max_score(s.dep, s.table, s.memo)
     for i in range(s.solution.shape[0]):
         s.fitness[i] = fitness_of(s, s.solution[i])
     s.deployed_fitness = fitness_of(s, s.deployed)

@@ -126,12 +126,14 @@ def _launch(s, i, key_code):
 
 @njit(cache=True)
 def stage_gate(s, key_gate, key_code):
-    """R5c, R5s, R5p, R5w, R5g, R5a: later stages first, each reviews its due ideas in priority
+    """R5c, R5s, R5p, R5w, R5g, R5f, R5a: later stages first, each reviews its due ideas in priority
     order up to its capacity; an idea that no longer beats the deployed solution is withdrawn; a
     pilot that passes is launched, and the best launch of the step is deployed."""
     t = s.t
     m = s.mech[t]
     capacity = reviews_allowed(m[Mech.CAPACITY], t)
+    # R5f: a pilot runs with the customers who adopted: their feedback sharpens its gate
+    pilot_noise = m[Mech.GATE_NOISE] / (1.0 + s.const[Const.REL_FEEDBACK] * s.adopted_share)
     new_deployed, new_fitness = s.deployed, s.deployed_fitness
     for stage in (Stage.PILOT, Stage.DEVELOP, Stage.SCREEN):
         count = _queue(s, stage, t)
@@ -147,7 +149,8 @@ def stage_gate(s, key_gate, key_code):
                 s.idea_stage[i] = Stage.NONE
                 continue
             reviewed += 1
-            if not gate_passes(idea_fit - s.deployed_fitness, m[Mech.GATE_NOISE], s.contacts[i],
+            noise = pilot_noise if stage == Stage.PILOT else m[Mech.GATE_NOISE]
+            if not gate_passes(idea_fit - s.deployed_fitness, noise, s.contacts[i],
                                s.const[Const.REL_CONTACT], s.const[Const.GATE_BAR], key_gate, i,
                                stage):
                 s.idea_stage[i] = Stage.NONE

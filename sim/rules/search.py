@@ -1,15 +1,19 @@
-"""Search on the landscape (R3): copy the best visible solution or explore locally.
+"""Search on the landscape (R3): look at others' solutions and copy the best one, or explore.
 
-Slots of the SEARCH stream per employee and step: 0 works this step, 1 keeps a worse change,
-2 number of bits a HERO flips, 3..26 the bits flipped, 32.. the bits copied.
+Slots of the SEARCH stream per employee and step: 0 looks at others this step, 1 keeps a worse
+change, 2 number of bits a HERO flips, 3..26 the bits flipped, 32.. the bits copied. The FEED
+stream: slot 0 reads the feed, 1 which post. The JUDGE stream: the error of employee i's estimate
+of a visible solution, slot 0 for the feed's post, 1 + k for its k-th colleague tie (CSR order).
 """
 
+import numpy as np
 from numba import njit
 
-from sim.enums import EdgeKind, Group, Platform
+from sim.enums import EdgeKind, FeedRule, Group, Platform, SearchRule
 from sim.landscape import fitness_of
 from sim.params import Const, Mech
-from sim.rng import randint, uniform
+from sim.rng import normal, randint, uniform
+from sim.rules.advocates import is_advocate
 from sim.rules.culture import group, keeps_worse, shares_next
 from sim.rules.technology import sees_feed
 from sim.rules.ties import tie_usable
@@ -19,8 +23,9 @@ SLOT_COPY = 32
 
 
 @njit(cache=True)
-def works(velocity, key, agent):
-    """R3w: does the employee work on the problem this step? (slot 0)"""
+def looks(velocity, key, agent):
+    """R3l: does the employee look at others' solutions this step (Lazer & Friedman's velocity)?
+    One that does not explores on its own. Slot 0."""
     return uniform(key, agent, 0) < velocity
 
 
@@ -64,22 +69,24 @@ def origin_after_search(origin, source_origin, own_unit, copied, changed):
 
 
 @njit(cache=True, inline="always")
-def search(sol, fit, best_sol, best_fit, is_hero, empowered, n_flip_hero, copy_error,
+def search(sol, fit, best_sol, best_seen, is_hero, empowered, n_flip_hero, copy_error,
            p_accept_worse, land, key, agent):
-    """R3: one search step of a working employee. Returns (solution, fitness, copied).
+    """R3: one search step. Returns (solution, fitness, copied).
 
-    If the best visible solution is better, copy it (with copy errors) and keep the copy when it
-    improves on one's own; otherwise flip one bit (a HERO flips 1..n_flip_hero: resourcefulness)
-    and keep the change if it is better, or (empowered, with p_accept_worse) even if not. ``land``:
-    the landscape (``sim.landscape.fitness_of``).
+    ``best_seen``: the estimated fitness of the best visible solution (-1 when the employee did not
+    look or saw none). If it beats one's own fitness, copy it (each differing bit taken with
+    accuracy 1 - copy_error) and keep the copy as made: the employee meant to take the other's
+    solution and does not test its bits one by one, so copy errors cost and never search.
+    Otherwise flip one bit (a HERO flips 1..n_flip_hero: resourcefulness) and keep the change if it
+    is better, or (empowered, with p_accept_worse) even if not. ``land``: the landscape
+    (``sim.landscape.fitness_of``).
     """
     nk_n = land.dep.shape[0]
-    if best_fit > fit:
+    if best_seen > fit:
         cand = copy_bits(sol, best_sol, nk_n, copy_error, key, agent)
-        cfit = fitness_of(land, cand)
-        if cfit > fit:
-            return cand, cfit, True
-        return sol, fit, False
+        if cand == sol:
+            return sol, fit, False
+        return cand, fitness_of(land, cand), True
     n_flip = 1 + randint(key, agent, 2, n_flip_hero) if is_hero else 1
     cand = sol ^ explore_mask(nk_n, n_flip, key, agent)
     cfit = fitness_of(land, cand)
@@ -88,64 +95,146 @@ def search(sol, fit, best_sol, best_fit, is_hero, empowered, n_flip_hero, copy_e
     return sol, fit, False
 
 
-@njit(cache=True, inline="always")
-def feed_source(s):
-    """R3f: the employee whose shared solution the feed shows (the best shared by an active user;
-    the lowest index wins ties), or -1."""
-    feed = -1
+@njit(cache=True)
+def popcount(x):
+    """Number of 1 bits of x >= 0."""
+    n = 0
+    while x:
+        x &= x - 1
+        n += 1
+    return n
+
+
+@njit(cache=True)
+def feed_pool(s):
+    """R3f: the feed's posts this step, into ``s.pool[:s.pool_size]``: the solutions shared by
+    active users, ordered by the feed rule: latest changed first (recent), best first (best,
+    diverse; the lower index first among equals), or by employee (random)."""
+    n = 0
     for i in range(s.solution.shape[0]):
-        if s.shared[i] and s.platform[i] == Platform.ACTIVE and better_source(
-                s.fitness[i], feed >= 0, s.fitness[feed]):
-            feed = i
-    return feed
+        if s.shared[i] and s.platform[i] == Platform.ACTIVE:
+            s.pool[n] = i
+            n += 1
+    s.pool_size = n
+    if n > 1 and s.feed_rule != FeedRule.RANDOM:
+        posts = s.pool[:n].copy()
+        if s.feed_rule == FeedRule.RECENT:
+            order = np.argsort(-s.t_changed[posts], kind="mergesort")
+        else:
+            order = np.argsort(-s.fitness[posts], kind="mergesort")
+        s.pool[:n] = posts[order]
 
 
 @njit(cache=True, inline="always")
-def best_visible(s, i, feed, key_feed):
-    """R3v: the best source employee ``i`` sees (-1: none): shared solutions of colleagues over
-    usable ties in CSR order, then the feed (``feed``, if ``i`` sees it this step)."""
+def feed_post(s, i, key_feed):
+    """R3f: the post employee ``i`` reads in the feed (-1: none); its own post is skipped.
+    recent: one of the ``feed_window`` latest at random; best: the best; random: any post at
+    random; diverse: the best of the ``feed_window`` best that differs from the reader's solution
+    in at least a quarter of the bits. Slot 1 of the FEED stream."""
+    n = s.pool_size
+    if n == 0:
+        return -1
+    rule = s.feed_rule
+    window = min(n, int(s.const[Const.FEED_WINDOW]))
+    if rule == FeedRule.BEST:
+        j = s.pool[0]
+        if j == i:
+            return s.pool[1] if n > 1 else -1
+        return j
+    if rule == FeedRule.DIVERSE:
+        need = (s.dep.shape[0] + 3) // 4
+        for r in range(window):
+            j = s.pool[r]
+            if j != i and popcount(s.solution[i] ^ s.solution[j]) >= need:
+                return j
+        return -1
+    width = window if rule == FeedRule.RECENT else n
+    r = randint(key_feed, i, 1, width)
+    j = s.pool[r]
+    if j == i:
+        return s.pool[(r + 1) % width] if width > 1 else -1
+    return j
+
+
+@njit(cache=True, inline="always")
+def seen(s, i, j, sd, key_judge, slot):
+    """R3j: employee ``i``'s estimate of ``j``'s fitness: true fitness plus a normal error of
+    std. dev. ``sd`` (none when 0)."""
+    if sd <= 0.0:
+        return s.fitness[j]
+    return s.fitness[j] + sd * normal(key_judge, i, slot)
+
+
+@njit(cache=True, inline="always")
+def best_visible(s, i, key_feed, key_judge):
+    """R3v: the source employee ``i`` judges best and its estimated fitness ((-1, -1.0): none):
+    shared solutions of colleagues over usable ties in CSR order, then the feed's post if ``i``
+    reads the feed this step. The estimates carry the judging error (R3j), smaller for employees
+    with customer ties; the first of equal estimates wins."""
+    sd = s.const[Const.JUDGE_NOISE] / (1.0 + s.const[Const.REL_CONTACT] * s.contacts[i])
     best = -1
-    for e in range(s.indptr[i], s.indptr[i + 1]):
+    best_v = -1.0
+    first = s.indptr[i]
+    for e in range(first, s.indptr[i + 1]):
         if s.kind[e] >= EdgeKind.EMP_CUST:
             break
         j = s.nbr[e]
-        if s.shared[j] and better_source(s.fitness[j], best >= 0, s.fitness[best]) \
-                and tie_usable(s, i, e):
-            best = j
-    if feed >= 0 and feed != i and sees_feed(s.platform[i], s.mech[s.t, Mech.P_FEED], key_feed, i):
-        if better_source(s.fitness[feed], best >= 0, s.fitness[best]):
-            best = feed
-    return best
+        if s.shared[j] and tie_usable(s, i, e):
+            v = seen(s, i, j, sd, key_judge, 1 + e - first)
+            if better_source(v, best >= 0, best_v):
+                best, best_v = j, v
+    if sees_feed(s.platform[i], s.mech[s.t, Mech.P_FEED], key_feed, i):
+        j = feed_post(s, i, key_feed)
+        if j >= 0:
+            v = seen(s, i, j, sd, key_judge, 0)
+            if better_source(v, best >= 0, best_v):
+                best, best_v = j, v
+    return best, best_v
 
 
 @njit(cache=True, inline="always")
-def plan_search(s, i, feed, key, key_feed, key_share):
-    """R3w, R3, R3o, R3s for employee ``i``: write its next solution, fitness, origin and sharing
-    into the ``*_next`` rows; the bits search changes become decided (its own row, at once)."""
+def copy_error(s, i):
+    """R3c: employee ``i``'s copy error: the behavioural rate, less the share an active platform
+    user avoids (Technology's fidelity)."""
+    err = s.const[Const.COPY_ERROR]
+    if s.platform[i] == Platform.ACTIVE:
+        err *= 1.0 - s.mech[s.t, Mech.FIDELITY]
+    return err
+
+
+@njit(cache=True, inline="always")
+def plan_search(s, i, key, key_feed, key_share, key_judge):
+    """R3l, R3v, R3, R3o, R3s for employee ``i``: write its next solution, fitness, origin and
+    sharing into the ``*_next`` rows; the bits search changes become decided (its own row, at
+    once)."""
     sol, fit = s.solution[i], s.fitness[i]
+    m = s.mech[s.t]
     hero = group(s.empowered[i], s.resourceful[i]) == Group.HERO
-    s.solution_next[i] = sol
-    s.fitness_next[i] = fit
-    s.origin_next[i] = s.origin[i]
-    if works(s.const[Const.VELOCITY], key, i):
-        best = best_visible(s, i, feed, key_feed)
+    best, best_v = -1, -1.0
+    s2, f2, copied = sol, fit, False
+    if s.search_rule == SearchRule.COPY_OR_EXPLORE:
+        if looks(s.const[Const.VELOCITY], key, i):
+            best, best_v = best_visible(s, i, key_feed, key_judge)
         best_sol = sol if best < 0 else s.solution[best]
-        best_fit = -1.0 if best < 0 else s.fitness[best]
-        s2, f2, copied = search(sol, fit, best_sol, best_fit, hero, s.empowered[i],
-                                int(s.const[Const.N_FLIP_HERO]), s.mech[s.t, Mech.COPY_ERROR],
-                                s.mech[s.t, Mech.P_ACCEPT_WORSE], s, key, i)
-        s.solution_next[i] = s2
-        s.fitness_next[i] = f2
-        s.known[i] |= s2 ^ sol
-        s.origin_next[i] = origin_after_search(s.origin[i], s.origin[best], s.unit[i], copied,
-                                               s2 != sol)
-    s.shared_next[i] = shares_next(hero, s.mech[s.t, Mech.P_SHARE],
-                                   s.const[Const.REL_SHARE_HERO], key_share, i)
+        s2, f2, copied = search(sol, fit, best_sol, best_v, hero, s.empowered[i],
+                                int(s.const[Const.N_FLIP_HERO]), copy_error(s, i),
+                                m[Mech.P_ACCEPT_WORSE], s, key, i)
+    s.solution_next[i] = s2
+    s.fitness_next[i] = f2
+    s.known[i] |= s2 ^ sol
+    s.origin_next[i] = origin_after_search(s.origin[i], s.origin[best] if copied else 0,
+                                           s.unit[i], copied, s2 != sol)
+    s.shared_next[i] = shares_next(hero, is_advocate(s.adv_rank[i], m[Mech.N_ADVOCATES]),
+                                   m[Mech.P_SHARE], s.const[Const.REL_SHARE_HERO],
+                                   m[Mech.REL_SHARE_ADVOCATE], key_share, i)
 
 
 @njit(cache=True, inline="always")
 def apply_search(s, i):
-    """Take employee ``i``'s planned solution, fitness, origin and sharing."""
+    """Take employee ``i``'s planned solution, fitness, origin and sharing; a changed solution
+    is stamped with the step (what the recent feed orders by)."""
+    if s.solution_next[i] != s.solution[i]:
+        s.t_changed[i] = s.t
     s.solution[i] = s.solution_next[i]
     s.fitness[i] = s.fitness_next[i]
     s.origin[i] = s.origin_next[i]

@@ -1,11 +1,12 @@
-"""Rules moved by Technology: platform adoption (R1), the feed (R3f), tools that make users
-resourceful (R2b). Platform ties (R1a) are in ``sim.rules.ties``."""
+"""Rules moved by Technology: the platform's reach and adoption (R1, R1r), reading the feed (R3f),
+tools that make users resourceful (R2b). Platform ties (R1a) are in ``sim.rules.ties``; what the
+feed shows and copy fidelity (R3c) in ``sim.rules.search``."""
 
 from numba import njit
 
 from sim.enums import AdoptionRule, Count, EdgeKind, Platform
 from sim.params import Const, Mech
-from sim.rng import uniform
+from sim.rng import Stream, step_key, uniform
 from sim.rules.advocates import is_advocate, tie_weight
 from sim.rules.ties import tie_usable
 
@@ -49,11 +50,22 @@ def adopting_share(s, i):
     return w_active / w_total if w_total > 0.0 else 0.0
 
 
+@njit(cache=True)
+def reached(seed, reach, agent):
+    """R1r: does the platform reach this employee? Its seat's fixed draw (ACCESS stream, step 0,
+    slot 0) falls below the Technology-set reach, so a larger reach adds seats and keeps the old."""
+    return uniform(step_key(seed, Stream.ACCESS, 0), agent, 0) < reach
+
+
 @njit(cache=True, inline="always")
 def plan_platform(s, i, key):
-    """R1 for employee ``i``: write its next platform state into ``s.platform_next[i]``."""
+    """R1, R1r for employee ``i``: write its next platform state into ``s.platform_next[i]``;
+    an employee the platform does not reach cannot adopt it."""
     m = s.mech[s.t]
     state = s.platform[i]
+    if state != Platform.ACTIVE and not reached(s.seed, m[Mech.REACH], i):
+        s.platform_next[i] = state
+        return
     # an active user's decision does not depend on the share
     share = 0.0 if state == Platform.ACTIVE else adopting_share(s, i)
     s.platform_next[i] = platform_next(s.adoption_rule, state, share, m[Mech.P_EXT],
@@ -86,5 +98,5 @@ def resourceful_next(resourceful, state, p_resourceful, key, agent):
 
 @njit(cache=True)
 def sees_feed(state, p_feed, key, agent):
-    """R3f: an active user sees the feed of the best shared solution with p_feed."""
+    """R3f: an active user reads the feed this step with p_feed (slot 0)."""
     return state == Platform.ACTIVE and uniform(key, agent, 0) < p_feed
