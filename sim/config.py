@@ -365,6 +365,10 @@ class Technology(_Section):
 
 
 class Behaviour(_Section):
+    p_work: float = F(0.1, "Chance per step that an employee works on the customers' problem at "
+                      "all (its share of working time; then it looks or explores)", "per step",
+                      "assumption (time-for-innovation policies give 15-20%: 3M, Google)",
+                      (0.05, 0.25), ge=0.0, le=1.0)
     velocity: float = F(0.5, "Chance per step that an employee looks at others' solutions (else "
                         "it explores on its own)", "per step", "Lazer & Friedman 2007 (the "
                         "definition); value: assumption", (0.1, 1.0), ge=0.0, le=1.0)

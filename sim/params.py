@@ -102,6 +102,7 @@ class Const(IntEnum):
     REL_FEEDBACK = 23
     P_SOCIALIZE_SLOW = 24
     FEED_WINDOW = 25
+    P_WORK = 26
 
 
 def response(level: np.ndarray, shape: float) -> np.ndarray:
@@ -149,7 +150,7 @@ def constants(cfg: Scenario) -> np.ndarray:
     """Constant parameters, float64 (len(Const),)."""
     b, c, p = cfg.behaviour, cfg.customers, cfg.population
     values = {
-        Const.VELOCITY: b.velocity, Const.Q_ADOPT: b.q_adopt, Const.N_FLIP_HERO: b.n_flip_hero,
+        Const.VELOCITY: b.velocity, Const.P_WORK: b.p_work, Const.Q_ADOPT: b.q_adopt, Const.N_FLIP_HERO: b.n_flip_hero,
         Const.REL_SHARE_HERO: b.rel_share_hero, Const.REL_SUBMIT_HERO: b.rel_submit[0],
         Const.REL_SUBMIT_LOCKED: b.rel_submit[1], Const.REL_SUBMIT_ROGUE: b.rel_submit[2],
         Const.REL_SUBMIT_DISENFRANCHISED: b.rel_submit[3], Const.REL_CONTACT: b.rel_contact,

@@ -1,7 +1,8 @@
 """Search on the landscape (R3): look at others' solutions and copy the best one, or explore.
 
 Slots of the SEARCH stream per employee and step: 0 looks at others this step, 1 keeps a worse
-change, 2 number of bits a HERO flips, 3..26 the bits flipped, 32.. the bits copied. The FEED
+change, 2 number of bits a HERO flips, 3..26 the bits flipped, 28 works this step, 32.. the bits
+copied. The FEED
 stream: slot 0 reads the feed, 1 which post. The JUDGE stream: the error of employee i's estimate
 of a visible solution, slot 0 for the feed's post, 1 + k for its k-th colleague tie (CSR order).
 """
@@ -19,7 +20,16 @@ from sim.rules.technology import sees_feed
 from sim.rules.ties import tie_usable
 
 SLOT_FLIP = 3
+SLOT_WORK = 28
 SLOT_COPY = 32
+
+
+@njit(cache=True)
+def works(p_work, key, agent):
+    """R3w: does the employee work on the problem this step (its share of working time)? One
+    that works looks at others or explores (R3l); one that does not leaves its solution as it is.
+    Slot 28."""
+    return uniform(key, agent, SLOT_WORK) < p_work
 
 
 @njit(cache=True)
@@ -204,7 +214,7 @@ def copy_error(s, i):
 
 @njit(cache=True, inline="always")
 def plan_search(s, i, key, key_feed, key_share, key_judge):
-    """R3l, R3v, R3, R3o, R3s for employee ``i``: write its next solution, fitness, origin and
+    """R3w, R3l, R3v, R3, R3o, R3s for employee ``i``: write its next solution, fitness, origin and
     sharing into the ``*_next`` rows; the bits search changes become decided (its own row, at
     once)."""
     sol, fit = s.solution[i], s.fitness[i]
@@ -212,7 +222,7 @@ def plan_search(s, i, key, key_feed, key_share, key_judge):
     hero = group(s.empowered[i], s.resourceful[i]) == Group.HERO
     best, best_v = -1, -1.0
     s2, f2, copied = sol, fit, False
-    if s.search_rule == SearchRule.COPY_OR_EXPLORE:
+    if s.search_rule == SearchRule.COPY_OR_EXPLORE and works(s.const[Const.P_WORK], key, i):
         if looks(s.const[Const.VELOCITY], key, i):
             best, best_v = best_visible(s, i, key_feed, key_judge)
         best_sol = sol if best < 0 else s.solution[best]
