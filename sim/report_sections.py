@@ -34,6 +34,81 @@ class Report:
     top: pd.DataFrame | None = None
     effects_all: pd.DataFrame | None = None  # main effects on every outcome (grid designs)
     outcome: str = an.SPEED
+    sobol: pd.DataFrame | None = None  # Sobol indices with their resolved flags (sobol designs)
+    lockin: pd.DataFrame | None = None  # P(never) and medians per target at the shown points
+    split: bool | None = None  # the headline rule's verdict (None: not applied)
+
+
+@dataclass
+class Contrast:
+    """Two groups of design points the headline compares: ``old`` (before the change) and ``new``,
+    as masks over ``res.point_ids``; ``what`` starts the sentence ('Raising process from 0.1 to
+    0.9')."""
+
+    what: str
+    new: np.ndarray
+    old: np.ndarray
+
+
+# --------------------------------------------------------------------------------------------------
+# Time to target when runs split into fast and stuck (the headline rule, an.is_split)
+
+def _shapes(res: an.Results, contrasts: list[Contrast], n_boot: int, seed: int) -> list[tuple]:
+    """(contrast, new group's row, old group's row) of an.shape_contrast for each contrast."""
+    out = []
+    for c in contrasts:
+        t = an.shape_contrast(res, {"new": c.new, "old": c.old}, "old", an.SPEED, an.CENSORED,
+                              n_boot, seed)
+        out.append((c, t.loc["new"], t.loc["old"]))
+    return out
+
+
+def _split(shapes: list[tuple]) -> bool:
+    return an.is_split([row.p_never for _, new, old in shapes for row in (new, old)])
+
+
+def _pct_points(d: float) -> str:
+    return f"{d * 100:+.0f} points"
+
+
+def _shape_sentence(res: an.Results, c: Contrast, new: pd.Series, old: pd.Series) -> str:
+    """The effect of a contrast on P(never reaching the target), on the median time of the runs
+    that reach it, and (secondary) on the restricted mean: every number from ``shape_contrast``."""
+    d, lo, hi = new.d_p_never, new.d_p_never_lo, new.d_p_never_hi
+    verb = "lowers" if d < 0 else "raises" if d > 0 else "leaves"
+    covers = "; not distinguishable from no change" if lo <= 0 <= hi else ""
+    text = (f"{c.what} {verb} the share of runs that never reach the target within the "
+            f"{res.horizon:g}-week horizon " + (f"unchanged at {new.p_never:.0%}" if d == 0 else
+                                                f"from {old.p_never:.0%} to {new.p_never:.0%}")
+            + f" ({_pct_points(d)}, 95% CI {lo * 100:+.0f} to {hi * 100:+.0f}{covers})")
+    if np.isfinite(new.median) and np.isfinite(old.median):
+        dm = new.d_median
+        mcov = "; not distinguishable from no change" if new.d_median_lo <= 0 <= new.d_median_hi else ""
+        text += (f", and the median time of the runs that reach it from {old.median:.1f} to "
+                 f"{new.median:.1f} weeks ({_sn(dm)} weeks, "
+                 f"{_ci(new.d_median_lo, new.d_median_hi, True)}{mcov})")
+    elif np.isfinite(new.median):
+        text += (f"; no run reached it before the change, and after it those that do take a median "
+                 f"{new.median:.1f} weeks")
+    elif np.isfinite(old.median):
+        text += f"; after the change no run reaches it (before, a median {old.median:.1f} weeks)"
+    return (text + f". Restricted mean time to target (secondary: it counts stuck runs at the "
+            f"horizon): {old.rmst:.1f} to {new.rmst:.1f} weeks ({_sn(new.d_rmst)}, "
+            f"{_ci(new.d_rmst_lo, new.d_rmst_hi, True)}).")
+
+
+def _rule_finding(shapes: list[tuple], split: bool) -> str:
+    """The headline rule as applied, with the largest share of never-reaching runs it saw."""
+    worst = max(row.p_never for _, new, old in shapes for row in (new, old))
+    if split:
+        return (f"Headline rule: in a compared group up to {worst:.0%} of runs never reach the target "
+                f"(at least {an.SPLIT_SHARE:.0%} somewhere), so the runs split into those that reach "
+                "it and those stuck at the horizon; the headline gives the change in the share that "
+                "never reach it and in the median time of those that do, and the restricted mean "
+                "only second.")
+    return (f"Headline rule: at most {worst:.0%} of the runs in any compared group never reach the "
+            f"target (below {an.SPLIT_SHARE:.0%}), so the restricted mean "
+            + ("is the plain mean and " if worst == 0 else "") + "headlines.")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -155,9 +230,12 @@ def _grid(res, outcome, summary, factors, best, base, n_boot, seed, fg) -> Repor
                    "averaged over every combination of the others.")]
     mm = an.marginal_means(res, outcome, factors, n_boot, seed)
     figs.append(Figure("levels", "Response to each lever", fg.levels(mm, outcome)))
-    findings, sentences = [], []
+    findings, sentences, shape_sentences, shapes = [], [], [], []
+    censoring = outcome == an.SPEED and an.CENSORED in res.runs.columns
     tech, cult = "levers.technology", "levers.culture"
-    two = len(factors) == 2 and set(factors) == {tech, cult}
+    # the 'technology without culture' question: asked only when the design varies both
+    both = tech in factors and cult in factors
+    two = len(factors) == 2 and both
     if len(factors) >= 3:
         inter = an.interactions(res, outcome, factors, n_boot, seed)
         figs.append(Figure("interactions", "Interactions between levers",
@@ -177,29 +255,46 @@ def _grid(res, outcome, summary, factors, best, base, n_boot, seed, fg) -> Repor
         a, b = factors
         figs.append(Figure("cells", "Both factors together",
                            fg.cell_heatmap(an.cell_means(res, a, b, outcome), a, b, outcome)))
-    if tech in factors and cult in factors:
+    if both:
+        t_name, c_name = an.short_name(tech), an.short_name(cult)
         se = an.simple_effects(res, tech, cult, outcome, n_boot, seed)
-        figs.append(Figure("simple_effects", "Technology with and without culture",
+        figs.append(Figure("simple_effects", f"{t_name.capitalize()} at each {c_name} level",
                            fg.simple_effects_bars(se, outcome),
-                           "The effect of technology at the lowest and highest culture level."))
+                           f"The effect of {t_name} at the lowest and highest {c_name} level."))
         lo_c, hi_c = se.iloc[0], se.iloc[-1]
-        alone = lo_c.effect * an.better_sign(outcome) > 0 and lo_c.significant
+        helps = lo_c.effect * an.better_sign(outcome) > 0 and lo_c.significant
         goal = "speed up innovation" if outcome == an.SPEED else f"improve the {_oname(outcome)}"
+        # 'alone' only when nothing else varies: then the other levers are fixed, not averaged over
+        others = "" if two else f", averaged over the other {_plural(len(factors) - 2, 'factor', 'factors')}"
+        subject = (f"{t_name.capitalize()} alone" if two
+                   else f"At the lowest {c_name} level, {t_name}")
         tech_sentence = (
-            f"Technology alone {'does' if alone else 'does not'} {goal}: with culture low "
-            f"({lo_c.by_level:g}), raising technology from {lo_c.low:g} to {lo_c.high:g} "
-            f"{_change(outcome, lo_c.effect, lo_c.lo, lo_c.hi)}; with culture high ({hi_c.by_level:g}) it "
-            f"{_change(outcome, hi_c.effect, hi_c.lo, hi_c.hi)}.")
+            f"{subject} {'does' if helps else 'does not'} {goal}: with {c_name} low "
+            f"({lo_c.by_level:g}), raising {t_name} from {lo_c.low:g} to {lo_c.high:g} "
+            f"{_change(outcome, lo_c.effect, lo_c.lo, lo_c.hi)}; with {c_name} high ({hi_c.by_level:g}) it "
+            f"{_change(outcome, hi_c.effect, hi_c.lo, hi_c.hi)}{others}.")
         inter2 = an.interactions(res, outcome, [tech, cult], n_boot, seed)
         if len(inter2):
             i2 = inter2.iloc[0]
-            verdict = ("culture changes what technology delivers" if i2.significant
-                       else "no evidence that culture changes what technology delivers")
+            verdict = (f"{c_name} changes what {t_name} delivers" if i2.significant
+                       else f"no evidence that {c_name} changes what {t_name} delivers")
             unit = " weeks" if outcome == an.SPEED else ""
-            tech_tail = (f"The technology × culture interaction is {_sn(i2.effect)}{unit} "
+            tech_tail = (f"The {t_name} × {c_name} interaction is {_sn(i2.effect)}{unit} "
                          f"({_ci(i2.lo, i2.hi)}): {verdict}.")
         else:
             tech_tail = ""
+        if censoring:
+            contrasts = []
+            for by in (lo_c, hi_c):
+                at = (res.points[cult] == by.by_level).to_numpy()
+                contrasts.append(Contrast(f"With {c_name} at {by.by_level:g}, raising {t_name} from "
+                                          f"{by.low:g} to {by.high:g}", *an.level_masks(res, tech, at)))
+            pair = _shapes(res, contrasts, n_boot, seed)
+            shapes += pair
+            if two:
+                shape_sentences += [_shape_sentence(res, *x) for x in pair]
+            else:
+                findings += [_shape_sentence(res, *x) for x in pair]
         if two:
             sentences += [tech_sentence, tech_tail]
         else:
@@ -221,9 +316,12 @@ def _grid(res, outcome, summary, factors, best, base, n_boot, seed, fg) -> Repor
         sentences.append(f"{lead}: raising it from {key.low:g} to {key.high:g} "
                          f"{_change(outcome, key.effect, key.lo, key.hi)}"
                          + (f" (other levers, high minus low: {others})." if others else "."))
+        if censoring:
+            shape_sentences += _lever_shapes(res, levers, n_boot, seed, shapes)
     b = summary.loc[best]
     reach = f", {b.reached:.0%} of its runs reach the target" if "reached" in summary else ""
-    gets = "reaches the target in" if outcome == an.SPEED else f"gets a {_oname(outcome)} of"
+    gets = ("has the lowest restricted mean time to target," if outcome == an.SPEED
+            else f"gets a {_oname(outcome)} of")
     best_sentence = (f"The {'fastest' if outcome == an.SPEED else 'best'} combination, {b.label}, {gets} "
                      f"{_value(outcome, b.value, b.lo, b.hi)}{reach}")
     if base is not None and base != best:
@@ -232,11 +330,39 @@ def _grid(res, outcome, summary, factors, best, base, n_boot, seed, fg) -> Repor
         unit = " weeks" if outcome == an.SPEED else ""
         best_sentence += (f", against {_n(summary.loc[base, 'value'])}{unit} at the mid-level baseline "
                           f"(paired difference {_sn(d['diff'])}, {_ci(d.diff_lo, d.diff_hi)})")
-    (findings if two else sentences).append(best_sentence + ".")
+    split = _split(shapes) if shapes else None
+    if split:  # the restricted mean goes second: the shape sentences headline
+        findings = ["Restricted mean view (secondary): " + " ".join(x for x in sentences if x)
+                    ] + [best_sentence + "."] + findings
+        sentences = shape_sentences
+    else:
+        (findings if two else sentences).append(best_sentence + ".")
+        findings += [x for x in shape_sentences if two]
+    if shapes:
+        findings.append(_rule_finding(shapes, split))
     every = [o for o in res.outcomes if o != an.CENSORED and res.runs[o].notna().any()]
     table = pd.concat([effects[o] if o in effects else an.main_effects(res, o, factors, n_boot, seed)
                        for o in every], keys=every, names=["outcome", None]).reset_index(level=0)
-    return Report(res, " ".join(s for s in sentences if s), findings, figs, effects_all=table)
+    return Report(res, " ".join(s for s in sentences if s), findings, figs, effects_all=table,
+                  split=split)
+
+
+def _lever_shapes(res, levers: pd.DataFrame, n_boot: int, seed: int, shapes: list) -> list[str]:
+    """Each lever from lowest to highest level (others averaged) on P(never) and the median: the
+    lever that lowers P(never) most in a sentence, the others' changes in P(never) after it."""
+    contrasts = [Contrast(f"Raising {an.short_name(r.factor)} from {r.low:g} to {r.high:g}",
+                          *an.level_masks(res, r.factor)) for r in levers.itertuples()]
+    got = _shapes(res, contrasts, n_boot, seed)
+    shapes += got
+    names = [an.short_name(f) for f in levers["factor"]]
+    k = min(range(len(got)), key=lambda i: (got[i][1].d_p_never, got[i][1].d_rmst))
+    key = got[k]
+    rest = "; ".join(f"{names[i]} {_pct_points(new.d_p_never)} "
+                     f"[{new.d_p_never_lo * 100:+.0f}, {new.d_p_never_hi * 100:+.0f}]"
+                     for i, (_, new, _) in enumerate(got) if i != k)
+    return [_shape_sentence(res, *key)] + (
+        [f"Other levers, highest minus lowest level, change in the share never reaching the target: "
+         f"{rest}."] if rest else [])
 
 
 def _simplex(res, outcome, n_boot, seed, fg) -> Report:
