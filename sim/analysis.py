@@ -481,7 +481,12 @@ def sobol_problem(res: Results) -> dict:
             "bounds": [list(map(float, b)) for b in bounds.values()]}
 
 
-def sobol_indices(res: Results, outcome: str = SPEED, num_resamples: int = 1000, seed: int = 0,
+SOBOL_RESAMPLES = 1000
+SOBOL_SEED = 0
+
+
+def sobol_indices(res: Results, outcome: str = SPEED, num_resamples: int = SOBOL_RESAMPLES,
+                  seed: int = SOBOL_SEED,
                   level: float = LEVEL) -> pd.DataFrame:
     """First-order (S1) and total (ST) Sobol indices with intervals, via ``SALib.analyze.sobol``.
 

@@ -197,20 +197,47 @@ _SECTIONS = {
 }
 
 
-def _per_point_figures(res, outcome, labels, best, worst, base, fg) -> list[Figure]:
-    """Best, worst and baseline points run by run: Kaplan-Meier curves and fans of the series."""
-    figures = []
+def _roles(best: int, worst: int, base: int | None) -> dict[str, int]:
+    """The points shown run by run: best, baseline (when another point), worst (when another)."""
     roles = {"best": best}
     if base is not None and base not in (best, worst):
         roles["baseline"] = base
     if worst != best:
         roles["worst"] = worst
+    return roles
+
+
+def _target_levels(res: an.Results) -> list[tuple]:
+    """(target, deploy columns, discover columns or None) of each fixed target in the results."""
+    from sim.metrics import TARGET_LEVELS, deploy_columns, discover_columns
+
+    have = set(res.runs.columns)
+    out = []
+    for level in TARGET_LEVELS:
+        dep, dis = deploy_columns(level), discover_columns(level)
+        if set(dep) <= have:
+            out.append((level, dep, dis if set(dis) <= have else None))
+    return out
+
+
+def _per_point_figures(res, outcome, labels, best, worst, base, fg) -> list[Figure]:
+    """Best, worst and baseline points run by run: Kaplan-Meier curves and fans of the series."""
+    figures = []
+    roles = _roles(best, worst, base)
     if outcome == an.SPEED and an.CENSORED in res.runs.columns:
         figures.append(Figure(
             "km", "Time to target, censoring included (Kaplan–Meier)",
             fg.km_curves(res, roles, labels),
             "Runs that never reach the target are censored at the horizon: the curve stays above "
             "zero instead of dropping them."))
+    levels = _target_levels(res)
+    if levels:
+        figures.append(Figure(
+            "km_targets", "Share of runs not yet at each target, per shown point",
+            fg.km_targets(res, roles, labels, levels),
+            "Each curve: Kaplan–Meier share of the point's runs whose deployed (solid) or best held "
+            "(dotted) fitness has not yet reached the target; a curve ending above zero is the share "
+            "that never reached it within the horizon."))
     ts_cols = set(res.timeseries.columns) if res.timeseries is not None else set()
     if {"deployed_fitness", "platform_users"} & ts_cols:
         figures.append(Figure(
@@ -387,6 +414,7 @@ def _simplex(res, outcome, n_boot, seed, fg) -> Report:
                 "testing against it on the same data favours the best (winner's curse), and intervals are "
                 "not adjusted for the number of comparisons."]
     base = an.baseline_point(res)
+    even = False
     if base is not None and base != best:
         e = table.loc[base]
         even = np.allclose(table.loc[base, list(an.BUDGET_COLUMNS)].astype(float), 0.25)
@@ -403,7 +431,23 @@ def _simplex(res, outcome, n_boot, seed, fg) -> Report:
                    fg.ranking_forest(table, outcome, f"best mix ({b.label})", top=min(30, n),
                                      title_text="The top mixes: paired difference to the best, 95% "
                                                 "intervals (grey: indistinguishable)"))]
-    return Report(res, head, findings, figs)
+    split = None
+    if outcome == an.SPEED and an.CENSORED in res.runs.columns:
+        ref = base if base is not None and base != best else int(table.index[-1])
+        if ref != best:
+            ids = res.point_ids
+            what = ("the even split" if base == ref and even else
+                    "the mix nearest an even split" if base == ref else
+                    "the mix with the highest restricted mean time to target")
+            shapes = _shapes(res, [Contrast(f"Moving from {what} ({table.loc[ref, 'label']}) to the "
+                                            f"mix with the lowest restricted mean ({b.label})",
+                                            ids == best, ids == ref)], n_boot, seed)
+            split = _split(shapes)
+            if split:
+                findings.insert(0, "Restricted mean view (secondary): " + head)
+                head = _shape_sentence(res, *shapes[0])
+            findings.append(_rule_finding(shapes, split))
+    return Report(res, head, findings, figs, split=split)
 
 
 def _orders(res, outcome, n_boot, seed, fg) -> Report:
@@ -440,29 +484,63 @@ def _orders(res, outcome, n_boot, seed, fg) -> Report:
                 f"{top.label} in {top.p_best:.0%} (a resample's win is shared among tied orders)."]
     findings += _identical_orders(res, outcome, table)
     first = table.assign(first=table[an.ORDER_COLUMN].str.split(">").str[0]).groupby("first")["value"].mean()
-    findings.append(f"Mean {_oname(outcome)} by the lever switched on first: "
+    mean = "Restricted mean" if outcome == an.SPEED else "Mean"
+    findings.append(f"{mean} {_oname(outcome)} by the lever switched on first: "
                     + ", ".join(f"{k} {_n(v)}" for k, v in first.sort_values().items()) + ".")
-    figs = [Figure("order_ranking", "The 24 investment orders", fg.order_bars(table, outcome, ref_label)),
+    split = None
+    if outcome == an.SPEED and an.CENSORED in res.runs.columns:
+        ids = res.point_ids
+        pact_id = int(table.index[table[an.ORDER_COLUMN] == an.PACT_ORDER][0])
+        other = table.drop(tied.index) if an.PACT_ORDER in set(tied[an.ORDER_COLUMN]) else table.iloc[:1]
+        if len(other):
+            o = other.iloc[0]
+            c = (Contrast(f"Switching from {o.label} to {ref_label}", ids == pact_id, ids == o.name)
+                 if an.PACT_ORDER in set(tied[an.ORDER_COLUMN])
+                 else Contrast(f"Switching from {ref_label} to {o.label}", ids == o.name, ids == pact_id))
+            shapes = _shapes(res, [c], n_boot, seed)
+            split = _split(shapes)
+            if split:
+                findings.insert(0, "Restricted mean view (secondary): " + head)
+                head = _shape_sentence(res, *shapes[0])
+            findings.append(_rule_finding(shapes, split))
+    figs = [Figure("order_ranking", f"The {n} investment orders", fg.order_bars(table, outcome, ref_label)),
             Figure("order_diff", f"Each order against {ref_label}",
                    fg.ranking_forest(table, outcome, ref_label,
                                      title_text=f"Paired difference to {ref_label} (95% intervals; green "
                                                 "faster, red slower)"))]
-    return Report(res, head, findings, figs)
+    return Report(res, head, findings, figs, split=split)
 
 
 def _identical_orders(res: an.Results, outcome: str, table: pd.DataFrame) -> list[str]:
-    """Orders with the same outcome in every replicate, and from which position they differ."""
+    """Orders with the same outcome in every replicate, what they share, and why they tie when
+    the data says why: every run of theirs censored (none reached the target), or every run
+    reaching it before the first lever on which they differ switches on (the manifest's
+    ``levers.schedule.starts``). Otherwise only the fact is stated."""
     y = pd.DataFrame(an.outcome_matrix(res, outcome), index=res.point_ids)
     labels = table["label"]
+    starts = an.schedule_starts(res)
+    speed = outcome == an.SPEED and an.CENSORED in res.runs.columns
     out = []
     for _, group in y.groupby(list(y.columns), dropna=False):
         if len(group) < 2:
             continue
         orders = [str(res.points.loc[p, an.ORDER_COLUMN]).split(">") for p in group.index]
         same = next(i for i in range(len(LEVERS)) if len({tuple(o[:i + 1]) for o in orders}) > 1)
-        out.append(f"{' and '.join(labels[p] for p in group.index)} give the same {_oname(outcome)} in "
-                   f"every replicate: they differ only from the lever switched on in position "
-                   f"{same + 1}, which came too late to matter.")
+        text = (f"{' and '.join(labels[p] for p in group.index)} give the same {_oname(outcome)} in "
+                "every replicate")
+        if same:
+            text += (f"; they switch on the same first {_plural(same, 'lever', 'levers')} and differ "
+                     f"from position {same + 1} on")
+        runs = res.runs[res.runs["point"].isin(group.index)]
+        if speed and runs[an.CENSORED].all():
+            text += (f": none of their runs reaches the target within the {res.horizon:g}-week "
+                     "horizon, so the order cannot show in the time to target")
+        elif speed and same and starts is not None and not runs[an.CENSORED].any() \
+                and float(runs[an.SPEED].max()) <= starts[same]:
+            text += (f": every one of their runs reached the target by week "
+                     f"{int(runs[an.SPEED].max())}, before the lever in position {same + 1} switches "
+                     f"on (week {starts[same]}), which came too late to matter")
+        out.append(text + ".")
     return out
 
 
@@ -471,32 +549,47 @@ def _sobol(res, outcome, summary, factors, fg) -> Report:
         si = an.sobol_indices(res, outcome)
     except ValueError as e:
         return Report(res, f"Sobol indices cannot be computed: {e}.")
-    a, b = si.iloc[0], si.iloc[1] if len(si) > 1 else None
-    levers = si[si["name"].isin(an.LEVER_COLUMNS)]
-    head = (f"{_oname(outcome).capitalize()} is driven mostly by {an.short_name(a['name'])} (total Sobol "
-            f"index ST {a.ST:.2f} ± {a.ST_conf:.2f}, 95%)"
-            + (f" and {an.short_name(b['name'])} ({b.ST:.2f} ± {b.ST_conf:.2f})" if b is not None else ""))
-    if len(levers):
-        lv = levers.iloc[0]  # sorted by ST
-        via = (": most of the levers' influence runs through interactions"
-               if levers.S1.sum() < 0.5 * levers.ST.sum() else "")
-        head += (f"; of the levers, {an.short_name(lv['name'])} matters most (ST {lv.ST:.2f} ± "
-                 f"{lv.ST_conf:.2f}), and the four levers' first-order indices sum to {levers.S1.sum():.2f}"
-                 f"{via}.")
+    n_base = int(si.N.iloc[0])
+    ok = si[si["ST_resolved"]]
+    unresolved = [an.short_name(x) for x in si.loc[~si["ST_resolved"], "name"]]
+    why = (f"above 1, below 0 by more than its interval, or with a 95% interval wider than "
+           f"{an.SOBOL_MAX_WIDTH:g}")
+    if ok.empty:
+        head = (f"No total Sobol index of {_oname(outcome)} is resolved at N = {n_base} base samples: "
+                f"each of the {len(si)} is {why}. The design is too small to rank the parameters.")
     else:
-        head += "."
-    if si["ST_conf"].max() > 0.25:
-        head += (f" The intervals are wide (N = {int(si.N.iloc[0])} base samples): too few for a firm "
-                 "ranking.")
+        a, b = ok.iloc[0], ok.iloc[1] if len(ok) > 1 else None
+        head = (f"Of the resolved indices, {_oname(outcome)} is driven mostly by "
+                f"{an.short_name(a['name'])} (total Sobol index ST {a.ST:.2f} ± {a.ST_conf:.2f}, 95%)"
+                + (f" and {an.short_name(b['name'])} ({b.ST:.2f} ± {b.ST_conf:.2f})" if b is not None
+                   else "") + ".")
+        levers = ok[ok["name"].isin(an.LEVER_COLUMNS)]
+        all_levers = si[si["name"].isin(an.LEVER_COLUMNS)]
+        if len(levers):
+            lv = levers.iloc[0]  # sorted by ST
+            head += (f" Of the levers, {an.short_name(lv['name'])} matters most (ST {lv.ST:.2f} ± "
+                     f"{lv.ST_conf:.2f}).")
+        if len(all_levers) and all_levers["S1_resolved"].all() and all_levers["ST_resolved"].all():
+            via = (": most of the levers' influence runs through interactions"
+                   if all_levers.S1.sum() < 0.5 * all_levers.ST.sum() else "")
+            head += (f" The {len(all_levers)} levers' first-order indices sum to "
+                     f"{all_levers.S1.sum():.2f}{via}.")
+        if unresolved:
+            head += (f" Unresolved (ST {why}; N = {n_base} base samples): "
+                     f"{', '.join(unresolved)}.")
     findings = [f"Indices from SALib (Saltelli/Sobol, second order sampled) on the replicate-averaged "
-                f"outcome of each of {len(res.point_ids)} points (N = {int(si.N.iloc[0])}). ST − S1 "
-                "measures a parameter's share through interactions; ± is the half-width of SALib's 95% "
-                "bootstrap interval (1000 resamples, seed 0)."]
+                f"outcome of each of {len(res.point_ids)} points (N = {n_base}). ST − S1 "
+                "measures a parameter's share through interactions; ± is the half-width of SALib's "
+                f"{an.LEVEL:.0%} bootstrap interval ({an.SOBOL_RESAMPLES} resamples, seed "
+                f"{an.SOBOL_SEED}). An index is called unresolved, not a finding, when it is {why}."]
     neg = si[si["S1"] < -si["S1_conf"]]
     if len(neg):
-        findings.append("Some first-order estimates are negative beyond their interval: N is too small.")
-    figs = [Figure("sobol", "Sobol sensitivity indices", fg.sobol_bars(si, outcome))]
+        findings.append(f"{_plural(len(neg), 'first-order estimate is', 'first-order estimates are')} "
+                        f"negative beyond its interval ({', '.join(an.short_name(x) for x in neg['name'])}): "
+                        "N is too small.")
+    figs = [Figure("sobol", "Sobol sensitivity indices", fg.sobol_bars(si, outcome),
+                   "Hatched bars are unresolved estimates.")]
     if factors:
         figs.append(Figure("points", "Outcome against each parameter", fg.scatter_factors(summary, factors,
                                                                                           outcome)))
-    return Report(res, head, findings, figs)
+    return Report(res, head, findings, figs, sobol=si)
