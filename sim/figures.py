@@ -18,6 +18,7 @@ OUTCOME_TITLES = {
     "launches_per_year": "launches per year", "lead_time_median": "median lead time (weeks)",
     "lead_time_p90": "90th pct lead time (weeks)", "crossed_unit_share": "share of cross-unit launches",
     "launches": "launches", "innovation_censored": "share of runs censored",
+    "discovery_time": "weeks until discovered ≥ run target", "discovery_censored": "share never discovered",
 }
 SHORT_TITLES = {an.SPEED: "RMST (weeks)", "final_fitness": "fitness", "customer_value": "value",
                 "final_platform_adoption": "adoption"}
@@ -25,7 +26,15 @@ SERIES_TITLES = {"deployed_fitness": "deployed fitness", "platform_users": "plat
 
 
 def title(outcome: str) -> str:
-    return OUTCOME_TITLES.get(outcome, outcome.replace("_", " "))
+    if outcome in OUTCOME_TITLES:
+        return OUTCOME_TITLES[outcome]
+    kind, _, tag = outcome.partition("_time_") if "_time_" in outcome else outcome.partition("_never_")
+    if tag.isdigit() and kind in ("deploy", "discover"):  # the fixed targets' columns
+        what = "deployed" if kind == "deploy" else "discovered"
+        level = f"{int(tag) / 100:g}"
+        return (f"weeks until {what} ≥ {level}" if "_time_" in outcome
+                else f"share never {what} ≥ {level}")
+    return outcome.replace("_", " ")
 
 
 def short_title(outcome: str) -> str:

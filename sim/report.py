@@ -153,7 +153,12 @@ def _lockin(res: an.Results, roles: dict[str, int], labels: pd.Series, n_boot: i
     ids = res.point_ids
     groups = {role: ids == p for role, p in roles.items()}
     rows = []
+    targets = an.run_targets(res)
+    own = set(targets.round(6)) if targets is not None else set()
     for time, flag in an.time_pairs(res):
+        tag = time.rsplit("_", 1)[-1]
+        if tag.isdigit() and len(own) == 1 and round(int(tag) / 100, 6) in own:
+            continue  # the same target as the run's own, already shown
         t = an.shape_contrast(res, groups, None, time, flag, n_boot, seed)
         for role, r in t.iterrows():
             rows.append({"time": time, "role": role, "label": labels.get(roles[role], roles[role]),

@@ -81,17 +81,18 @@ def _shape_sentence(res: an.Results, c: Contrast, new: pd.Series, old: pd.Series
             f"{res.horizon:g}-week horizon " + (f"unchanged at {new.p_never:.0%}" if d == 0 else
                                                 f"from {old.p_never:.0%} to {new.p_never:.0%}")
             + f" ({_pct_points(d)}, 95% CI {lo * 100:+.0f} to {hi * 100:+.0f}{covers})")
-    if np.isfinite(new.median) and np.isfinite(old.median):
+    m_new, m_old = float(new["median"]), float(old["median"])  # .median is a Series method
+    if np.isfinite(m_new) and np.isfinite(m_old):
         dm = new.d_median
         mcov = "; not distinguishable from no change" if new.d_median_lo <= 0 <= new.d_median_hi else ""
-        text += (f", and the median time of the runs that reach it from {old.median:.1f} to "
-                 f"{new.median:.1f} weeks ({_sn(dm)} weeks, "
+        text += (f", and the median time of the runs that reach it from {m_old:.1f} to "
+                 f"{m_new:.1f} weeks ({_sn(dm)} weeks, "
                  f"{_ci(new.d_median_lo, new.d_median_hi, True)}{mcov})")
-    elif np.isfinite(new.median):
+    elif np.isfinite(m_new):
         text += (f"; no run reached it before the change, and after it those that do take a median "
-                 f"{new.median:.1f} weeks")
-    elif np.isfinite(old.median):
-        text += f"; after the change no run reaches it (before, a median {old.median:.1f} weeks)"
+                 f"{m_new:.1f} weeks")
+    elif np.isfinite(m_old):
+        text += f"; after the change no run reaches it (before, a median {m_old:.1f} weeks)"
     return (text + f". Restricted mean time to target (secondary: it counts stuck runs at the "
             f"horizon): {old.rmst:.1f} to {new.rmst:.1f} weeks ({_sn(new.d_rmst)}, "
             f"{_ci(new.d_rmst_lo, new.d_rmst_hi, True)}).")
@@ -554,9 +555,14 @@ def _sobol(res, outcome, summary, factors, fg) -> Report:
     unresolved = [an.short_name(x) for x in si.loc[~si["ST_resolved"], "name"]]
     why = (f"above 1, below 0 by more than its interval, or with a 95% interval wider than "
            f"{an.SOBOL_MAX_WIDTH:g}")
+    # a driver: resolved and its interval excludes 0 (a resolved 0.00 ± 0.00 is 'no influence')
+    zero = ok[ok["ST"] <= ok["ST_conf"]]
+    ok = ok[ok["ST"] > ok["ST_conf"]]
     if ok.empty:
-        head = (f"No total Sobol index of {_oname(outcome)} is resolved at N = {n_base} base samples: "
-                f"each of the {len(si)} is {why}. The design is too small to rank the parameters.")
+        head = (f"No total Sobol index of {_oname(outcome)} is both resolved and distinguishable from 0 "
+                f"at N = {n_base} base samples" + (
+                    f": {_plural(len(unresolved), 'index is', 'indices are')} unresolved ({why})"
+                    if unresolved else "") + ". The design is too small to rank the parameters.")
     else:
         a, b = ok.iloc[0], ok.iloc[1] if len(ok) > 1 else None
         head = (f"Of the resolved indices, {_oname(outcome)} is driven mostly by "
@@ -577,6 +583,10 @@ def _sobol(res, outcome, summary, factors, fg) -> Report:
         if unresolved:
             head += (f" Unresolved (ST {why}; N = {n_base} base samples): "
                      f"{', '.join(unresolved)}.")
+    if len(zero):
+        head += (" Resolved and indistinguishable from 0 (ST within its interval of 0): "
+                 + ", ".join(f"{an.short_name(r['name'])} ({r.ST:.2f} ± {r.ST_conf:.2f})"
+                             for _, r in zero.iterrows()) + ".")
     findings = [f"Indices from SALib (Saltelli/Sobol, second order sampled) on the replicate-averaged "
                 f"outcome of each of {len(res.point_ids)} points (N = {n_base}). ST − S1 "
                 "measures a parameter's share through interactions; ± is the half-width of SALib's "
