@@ -273,7 +273,8 @@ def survival_curve(times, censored) -> pd.DataFrame:
     if not (~c).any():
         return pd.DataFrame({"time": [], "survival": []})
     sf = stats.ecdf(stats.CensoredData(uncensored=t[~c], right=t[c])).sf
-    return pd.DataFrame({"time": sf.quantiles, "survival": sf.probabilities})
+    events = np.isin(sf.quantiles, t[~c])  # SciPy also lists censoring times, where S does not move
+    return pd.DataFrame({"time": sf.quantiles[events], "survival": sf.probabilities[events]})
 
 
 # --------------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from sim import analysis as an
 from sim import report
 from sim.config import LEVERS
 from sim.errors import ConfigError
-from sim.metrics import OUTCOME_NAMES, SERIES_NAMES
+from sim.metrics import OUTCOME_NAMES, SERIES_NAMES, TIME_COLUMNS
 
 HORIZON = 52
 URL = re.compile(r"https?://", re.I)
@@ -68,6 +68,9 @@ def synthetic_results(path, kind: str, n_rep: int = 3, timeseries: bool = True, 
             speed, cens = (int(round(t)), False) if t < HORIZON else (HORIZON, True)
             row = {"run_id": f"{pid:04d}-{r:02d}", "point": pid, "replicate": r, "seed": 100 + r, **p}
             row.update({o: float(rng.uniform()) for o in OUTCOME_NAMES})
+            for k, (time, flag) in enumerate(TIME_COLUMNS[1:]):  # earlier targets, earlier times
+                tk = t * (0.4 + 0.05 * k)
+                row[time], row[flag] = (int(round(tk)), False) if tk < HORIZON else (HORIZON, True)
             row.update(innovation_speed=speed, innovation_censored=cens, error=None,
                        final_fitness=0.9 * cu + 0.05 * te)
             rows.append(row)
@@ -81,7 +84,8 @@ def synthetic_results(path, kind: str, n_rep: int = 3, timeseries: bool = True, 
     runs = pd.DataFrame(rows)
     for i in range(failed):
         j = (i * 7 + 3) % len(runs)
-        runs.loc[j, [o for o in OUTCOME_NAMES if o != "innovation_censored"]] = np.nan
+        flags = {flag for _, flag in TIME_COLUMNS}
+        runs.loc[j, [o for o in OUTCOME_NAMES if o not in flags]] = np.nan
         runs.loc[j, "error"] = "ValueError: synthetic failure"
     path.mkdir(parents=True, exist_ok=True)
     runs.to_parquet(path / "runs.parquet", index=False)
@@ -98,10 +102,10 @@ def synthetic_results(path, kind: str, n_rep: int = 3, timeseries: bool = True, 
 
 
 EXPECTED = {
-    "grid": ["effects", "levels", "interactions", "cells", "simple_effects", "km", "fans"],
-    "tech": ["effects", "levels", "cells", "simple_effects", "km", "fans"],
-    "simplex": ["simplex", "mix_ranking", "km"],
-    "orders": ["order_ranking", "order_diff", "km", "fans"],
+    "grid": ["effects", "levels", "interactions", "cells", "simple_effects", "km", "km_targets", "fans"],
+    "tech": ["effects", "levels", "cells", "simple_effects", "km", "km_targets", "fans"],
+    "simplex": ["simplex", "mix_ranking", "km", "km_targets"],
+    "orders": ["order_ranking", "order_diff", "km", "km_targets", "fans"],
     "sobol": ["sobol", "points"],
 }
 
@@ -141,20 +145,30 @@ def test_report_builds_with_expected_figures(tmp_path, kind):
 def test_headlines_state_the_computed_answer(tmp_path):
     grid = report.analyse(an.load_results(synthetic_results(tmp_path / "g", "grid", timeseries=False)),
                           n_boot=300)
-    # culture has the largest planted speed-up (and culture x technology adds to it)
-    assert grid.headline.startswith("Culture speeds up innovation most: raising it from 0.1 to 0.9 "
-                                    "shortens the time to target by")
+    # culture has the largest planted speed-up (and culture x technology adds to it); runs split into
+    # fast and censored, so the headline is about never reaching the target, the RMST second
+    assert grid.split
+    assert grid.headline.startswith("Raising culture from 0.1 to 0.9 lowers the share of runs that never "
+                                    "reach the target within the 52-week horizon from ")
+    assert grid.findings[0].startswith("Restricted mean view (secondary): Culture speeds up innovation "
+                                       "most: raising it from 0.1 to 0.9 shortens the time to target by")
     tech = report.analyse(an.load_results(synthetic_results(tmp_path / "t", "tech", n_rep=6,
                                                             timeseries=False)), n_boot=300)
     # planted: technology slows innovation when culture is low and speeds it up when culture is high
-    assert tech.headline.startswith("Technology alone does not speed up innovation: with culture low (0.1)")
-    assert "culture changes what technology delivers" in tech.headline
+    assert tech.split and tech.headline.startswith("With culture at 0.1, raising technology from 0.1 to 0.9 "
+                                                   "raises the share of runs that never reach")
+    rmst_view = tech.findings[0]
+    assert rmst_view.startswith("Restricted mean view (secondary): Technology alone does not speed up "
+                                "innovation: with culture low (0.1)")
+    assert "culture changes what technology delivers" in rmst_view
     orders = report.analyse(an.load_results(synthetic_results(tmp_path / "o", "orders", timeseries=False)),
                             n_boot=300)
-    assert "orders" in orders.headline and "P→A→C→T" in orders.headline
+    assert "P→A→C→T" in orders.headline
+    assert any("orders" in f for f in orders.findings[:1] + [orders.headline])
     mix = report.analyse(an.load_results(synthetic_results(tmp_path / "s", "simplex", timeseries=False)),
                          n_boot=300)
-    assert mix.headline.startswith("The best budget mix is ") and "indistinguishable" in mix.headline
+    assert "The best budget mix is " in mix.headline + " ".join(mix.findings)
+    assert "indistinguishable" in mix.headline + " ".join(mix.findings)
 
 
 def test_all_failed_and_missing_folder(tmp_path):
@@ -256,7 +270,11 @@ def test_report_on_a_real_ci_sweep(tmp_path):
         assert f"id='fig-{fig}'" in text, fig
     rest = _outside_plotlyjs(text)
     headline = re.search(r"id='headline'>(.*?)</p>", rest).group(1)
-    assert headline.startswith("Technology alone do") and "95% CI" in headline
+    # 2 x 2: each compared group is one point, so the rule reads each point's censored share
+    split = bool((res.runs.groupby("point")["innovation_censored"].mean() >= an.SPLIT_SHARE).any())
+    lead = "With culture at 0.1, raising technology from 0.1 to 0.9 " if split else "Technology alone do"
+    assert headline.startswith(lead) and "95% CI" in headline
+    assert ("Headline rule: in a compared group" in rest) == split
     assert "tech_without_culture (ci size)" in rest and res.manifest.experiment_hash in rest
     assert not URL.search(rest), URL.search(rest)
 
