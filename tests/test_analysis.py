@@ -296,7 +296,8 @@ def test_shape_contrast_recovers_planted_lock_in_and_medians():
 def test_kaplan_meier_median_is_inf_when_most_runs_never_reach():
     res = _lockin_results()
     runs = res.runs.copy()
-    runs.loc[(runs.point == 0) & (runs.replicate == 1), ["innovation_speed", "innovation_censored"]] = [52, True]
+    one = (runs.point == 0) & (runs.replicate == 1)
+    runs.loc[one, ["innovation_speed", "innovation_censored"]] = [52, True]
     shape = an.point_shape(an.Results.from_frame(runs, {"steps": 52}), n_boot=50)
     assert shape.loc[0, "median_km"] == np.inf and shape.loc[0, "p_never"] == 0.55
     # Kaplan-Meier median: the first time with S <= 0.5; 20, 21, 22 are 7, 7, 6 of 20 runs
