@@ -98,9 +98,10 @@ def _shape_sentence(res: an.Results, c: Contrast, new: pd.Series, old: pd.Series
             f"{_ci(new.d_rmst_lo, new.d_rmst_hi, True)}).")
 
 
-def _rule_finding(shapes: list[tuple], split: bool) -> str:
-    """The headline rule as applied, with the largest share of never-reaching runs it saw."""
-    worst = max(row.p_never for _, new, old in shapes for row in (new, old))
+def _rule_finding(shapes: list[tuple], split: bool, also: float = 0.0) -> str:
+    """The headline rule as applied, with the largest share of never-reaching runs it saw (in the
+    contrasts, or ``also`` in other compared groups)."""
+    worst = max([also] + [row.p_never for _, new, old in shapes for row in (new, old)])
     if split:
         return (f"Headline rule: in a compared group up to {worst:.0%} of runs never reach the target "
                 f"(at least {an.SPLIT_SHARE:.0%} somewhere), so the runs split into those that reach "
@@ -443,11 +444,21 @@ def _simplex(res, outcome, n_boot, seed, fg) -> Report:
             shapes = _shapes(res, [Contrast(f"Moving from {what} ({table.loc[ref, 'label']}) to the "
                                             f"mix with the lowest restricted mean ({b.label})",
                                             ids == best, ids == ref)], n_boot, seed)
-            split = _split(shapes)
+            # the mixes the headline calls indistinguishable from the best are compared too
+            near_ids = [int(p) for p in near.index if p != best]
+            near_shape = (an.shape_contrast(res, {p: ids == p for p in near_ids}, None, an.SPEED,
+                                            an.CENSORED, n_boot, seed) if near_ids else None)
+            near_p = near_shape["p_never"] if near_shape is not None else pd.Series(dtype=float)
+            split = _split(shapes) or an.is_split(near_p)
             if split:
                 findings.insert(0, "Restricted mean view (secondary): " + head)
-                head = _shape_sentence(res, *shapes[0])
-            findings.append(_rule_finding(shapes, split))
+                stuck = near_p[near_p > 0]
+                head = _shape_sentence(res, *shapes[0]) + (
+                    f" Of the {_plural(len(near_p), 'mix', 'mixes')} the restricted mean cannot tell "
+                    f"from the best, {len(stuck)} {'has' if len(stuck) == 1 else 'have'} runs that never "
+                    "reach the target" + (f" (up to {stuck.max():.0%})" if len(stuck) else "") + "."
+                    if len(near_p) else "")
+            findings.append(_rule_finding(shapes, split, near_p.max() if len(near_p) else 0.0))
     return Report(res, head, findings, figs, split=split)
 
 
