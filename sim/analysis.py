@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config import LEVERS
+from sim.metrics import TIME_COLUMNS
 from sim.sweep.results import RUN_COLUMNS, Results, load_results
 
 __all__ = ["RUN_COLUMNS", "Results", "load_results"]  # re-exported: the analysis reads them
@@ -141,6 +142,139 @@ def point_summary(res: Results, outcome: str = SPEED, n_boot: int = N_BOOT, seed
         reached = 1.0 - res.runs.groupby("point")[CENSORED].mean()
         out["reached"] = reached.reindex(out.index)
     return out.join(res.points)
+
+
+# --------------------------------------------------------------------------------------------------
+# The shape of time to target: lock-in (P(never)) and median beside the restricted mean
+
+SPLIT_SHARE = 0.10
+"""A group of compared runs in which at least this share never reaches the target within the
+horizon is 'split': the restricted mean then mixes stuck runs (counted at the horizon) with the
+times of the others, so it is not the headline (:func:`is_split`)."""
+SHAPE_STATS = ("p_never", "median", "median_km", "rmst")
+"""p_never: share of runs that never reach the target within the horizon (lock-in); median: the
+median time of the runs that do reach it (conditional on reaching); median_km: the Kaplan-Meier
+median with censoring (inf when half or more never reach it); rmst: the restricted mean."""
+
+
+def time_pairs(res: Results) -> list[tuple[str, str]]:
+    """The (time, censoring flag) outcome pairs present in the results (``TIME_COLUMNS`` order)."""
+    return [(t, c) for t, c in TIME_COLUMNS if t in res.runs.columns and c in res.runs.columns]
+
+
+def time_matrices(res: Results, time: str = SPEED, flag: str = CENSORED) -> tuple[np.ndarray, np.ndarray]:
+    """``(T, C)[point, replicate]``: time to target clipped at the horizon and the censoring flag as
+    0/1, both NaN where a run failed (``res.point_ids`` x ``res.replicate_ids``)."""
+    tau = res.horizon
+    table = pd.DataFrame({"point": res.runs["point"].astype(int),
+                          "replicate": res.runs["replicate"].astype(int),
+                          "t": res.runs[time].astype(float).clip(upper=tau),
+                          "c": res.runs[flag].astype(float)})
+    wide = table.pivot_table(index="point", columns="replicate", values=["t", "c"], aggfunc="mean")
+    def grid(col):
+        return wide[col].reindex(index=res.point_ids, columns=res.replicate_ids).to_numpy(float)
+    return grid("t"), grid("c")
+
+
+def _shape_stats(t: np.ndarray, c: np.ndarray) -> dict[str, np.ndarray]:
+    """Each of SHAPE_STATS over the last axis of runs ``t`` (clipped times), ``c`` (0/1 flags)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # no valid run, or none that reached
+        reached = np.where(c == 0, t, np.nan)
+        # administrative censoring at the horizon: the Kaplan-Meier median is the lower median of
+        # the times with every censored run placed after all events (inf)
+        km = np.where(c == 1, np.inf, t)
+        return {"p_never": np.nanmean(c, axis=-1), "median": np.nanmedian(reached, axis=-1),
+                "median_km": np.nanquantile(km, 0.5, axis=-1, method="inverted_cdf"),
+                "rmst": np.nanmean(t, axis=-1)}
+
+
+def _pooled(m: np.ndarray, rows: np.ndarray, idx: np.ndarray | None) -> np.ndarray:
+    """The runs of the points ``rows`` (bool mask) as one axis: (k * replicates,) without
+    ``idx``, (n_boot, k * replicates) with the replicate draws ``idx`` (n_boot, replicates)."""
+    sub = m[rows]
+    if idx is None:
+        return sub.reshape(-1)
+    return sub[:, idx].transpose(1, 0, 2).reshape(idx.shape[0], -1)
+
+
+def shape_contrast(res: Results, groups: dict, reference=None, time: str = SPEED,
+                   flag: str = CENSORED, n_boot: int = N_BOOT, seed: int = 0,
+                   level: float = LEVEL) -> pd.DataFrame:
+    """SHAPE_STATS of each group of points (``{name: bool mask over res.point_ids}``, the runs of
+    its points pooled), with 95% intervals from the replicate bootstrap (the same draws for every
+    group: paired), and when ``reference`` names a group, each group minus the reference
+    (``d_<stat>``, ``d_<stat>_lo``, ``d_<stat>_hi``; a difference of medians, not a median of
+    differences). One row per group; ``n`` valid runs and ``n_points``."""
+    t, c = time_matrices(res, time, flag)
+    idx = np.random.default_rng(seed).integers(0, t.shape[1], size=(n_boot, t.shape[1]))
+    est, boot = {}, {}
+    for name, rows in groups.items():
+        rows = np.asarray(rows, bool)
+        est[name] = _shape_stats(_pooled(t, rows, None), _pooled(c, rows, None))
+        boot[name] = _shape_stats(_pooled(t, rows, idx), _pooled(c, rows, idx))
+    out = []
+    for name, rows in groups.items():
+        rows = np.asarray(rows, bool)
+        row = {"group": name, "n_points": int(rows.sum()), "n": int(np.isfinite(t[rows]).sum())}
+        for stat in SHAPE_STATS:
+            lo, hi = _quantiles(boot[name][stat][:, None], level)
+            row.update({stat: float(est[name][stat]), f"{stat}_lo": float(lo[0]),
+                        f"{stat}_hi": float(hi[0])})
+            if reference is not None:
+                with np.errstate(invalid="ignore"):  # inf - inf: a median not reached in both
+                    d, db = est[name][stat] - est[reference][stat], boot[name][stat] - boot[reference][stat]
+                dlo, dhi = _quantiles(db[:, None], level)
+                row.update({f"d_{stat}": float(d), f"d_{stat}_lo": float(dlo[0]),
+                            f"d_{stat}_hi": float(dhi[0])})
+        out.append(row)
+    return pd.DataFrame(out).set_index("group")
+
+
+def point_shape(res: Results, time: str = SPEED, flag: str = CENSORED, n_boot: int = N_BOOT,
+                seed: int = 0, level: float = LEVEL) -> pd.DataFrame:
+    """SHAPE_STATS with intervals at every design point (index ``point``)."""
+    ids = res.point_ids
+    groups = {int(p): ids == p for p in ids}
+    out = shape_contrast(res, groups, None, time, flag, n_boot, seed, level)
+    out.index = pd.Index(ids, name="point")
+    return out
+
+
+def is_split(shares) -> bool:
+    """The rule for headlines on time to target: True when any compared group (a point, or the
+    points pooled at one lever level) has at least SPLIT_SHARE of its runs never reaching the
+    target. Then the headline gives the effect on P(never) and on the median time of the runs that
+    reach it, and the restricted mean comes second; when no group reaches that share, censoring
+    hardly moves the restricted mean (with none censored it is the plain mean) and it headlines."""
+    shares = np.asarray(shares, float)
+    shares = shares[np.isfinite(shares)]
+    return bool(shares.size) and bool((shares >= SPLIT_SHARE - 1e-12).any())
+
+
+def level_masks(res: Results, factor: str, within=None) -> tuple[np.ndarray, np.ndarray]:
+    """(highest level, lowest level) masks of ``factor`` over the points, optionally within a mask."""
+    pts = res.points
+    lv = np.sort(pts[factor].dropna().unique())
+    base = np.ones(len(pts), bool) if within is None else np.asarray(within, bool)
+    return base & (pts[factor] == lv[-1]).to_numpy(), base & (pts[factor] == lv[0]).to_numpy()
+
+
+def survival_curve(times, censored) -> pd.DataFrame:
+    """Kaplan-Meier 'share not yet at target' by SciPy (``scipy.stats.ecdf`` on right-censored
+    data): columns ``time`` (each distinct event time) and ``survival`` just after it. Agrees with
+    :func:`kaplan_meier` (tests); empty when no run reached the target."""
+    from scipy import stats  # imported here: keeps `import sim.analysis` light
+
+    t = np.asarray(times, float)
+    c = np.asarray(censored, bool)
+    keep = ~np.isnan(t)
+    t, c = t[keep], c[keep]
+    if not (~c).any():
+        return pd.DataFrame({"time": [], "survival": []})
+    sf = stats.ecdf(stats.CensoredData(uncensored=t[~c], right=t[c])).sf
+    events = np.isin(sf.quantiles, t[~c])  # SciPy also lists censoring times, where S does not move
+    return pd.DataFrame({"time": sf.quantiles[events], "survival": sf.probabilities[events]})
 
 
 # --------------------------------------------------------------------------------------------------
@@ -348,7 +482,12 @@ def sobol_problem(res: Results) -> dict:
             "bounds": [list(map(float, b)) for b in bounds.values()]}
 
 
-def sobol_indices(res: Results, outcome: str = SPEED, num_resamples: int = 1000, seed: int = 0,
+SOBOL_RESAMPLES = 1000
+SOBOL_SEED = 0
+
+
+def sobol_indices(res: Results, outcome: str = SPEED, num_resamples: int = SOBOL_RESAMPLES,
+                  seed: int = SOBOL_SEED,
                   level: float = LEVEL) -> pd.DataFrame:
     """First-order (S1) and total (ST) Sobol indices with intervals, via ``SALib.analyze.sobol``.
 
@@ -374,7 +513,23 @@ def sobol_indices(res: Results, outcome: str = SPEED, num_resamples: int = 1000,
     out = pd.DataFrame({"name": problem["names"], "S1": si["S1"], "S1_conf": si["S1_conf"],
                         "ST": si["ST"], "ST_conf": si["ST_conf"]})
     out["N"] = len(ids) // (2 * d + 2)
+    for col in ("S1", "ST"):
+        out[f"{col}_resolved"] = sobol_resolved(out[col], out[f"{col}_conf"])
     return out.sort_values("ST", ascending=False, ignore_index=True)
+
+
+SOBOL_MAX_WIDTH = 0.5
+"""A Sobol index whose 95% interval is wider than this (twice SALib's half-width) is unresolved."""
+
+
+def sobol_resolved(index, conf) -> np.ndarray:
+    """Whether each Sobol index can be read as a finding: not above 1, not below 0 by more than
+    its interval's half-width, and an interval no wider than SOBOL_MAX_WIDTH. Indices are shares of
+    variance in [0, 1]; outside that, or with an interval that wide, the estimate says only that
+    N is too small."""
+    v, c = np.asarray(index, float), np.asarray(conf, float)
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(v) & np.isfinite(c) & (v <= 1.0) & (v >= -c) & (2 * c <= SOBOL_MAX_WIDTH)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -433,6 +588,33 @@ def _middle_point(res: Results, pts: pd.DataFrame) -> int | None:
 
 
 _BASELINES = {"pact_order": _pact_order_point, "even_mix": _even_mix_point, "middle": _middle_point}
+
+
+TARGET_KEY = "run.target_fitness"
+
+
+def run_targets(res: Results) -> pd.Series | None:
+    """The target fitness each design point's runs used (``run.target_fitness`` as run: the
+    point's own value when the design varies it, else the manifest's resolved base configuration,
+    which holds the scenario's value with the experiment's [set] and [ci] applied). None when the
+    manifest does not record it (a folder assembled by hand)."""
+    pts = res.points
+    base = (res.manifest.base_config or {}).get("run", {})
+    fixed = base.get("target_fitness") if isinstance(base, dict) else None
+    if TARGET_KEY in pts.columns:
+        values = pts[TARGET_KEY].astype(float)
+        return values.fillna(float(fixed)) if isinstance(fixed, int | float) else values
+    if not isinstance(fixed, int | float) or isinstance(fixed, bool):
+        return None
+    return pd.Series(float(fixed), index=pts.index, name=TARGET_KEY)
+
+
+def schedule_starts(res: Results) -> tuple[int, ...] | None:
+    """The steps at which the levers switch on in schedule mode, from the manifest's resolved base
+    configuration (None when not recorded)."""
+    levers = (res.manifest.base_config or {}).get("levers", {})
+    starts = levers.get("schedule", {}).get("starts") if isinstance(levers, dict) else None
+    return tuple(int(s) for s in starts) if isinstance(starts, list | tuple) else None
 
 
 def short_name(factor: str) -> str:

@@ -1,15 +1,18 @@
 """The stored types of outcomes and per-step series, declared once.
 
-Outcomes are float64 except the counts and the censoring flag; the per-step series are float64
+Outcomes are float64 except the counts, the times to target (steps)
+and their censoring flags; the per-step series are float64
 except the counts below. Stored tables use pandas' nullable types for outcomes (``Int64``,
 ``boolean``) because a failed run has no value.
 """
 
 from __future__ import annotations
 
-from sim.metrics import OUTCOME_NAMES
+from sim.metrics import OUTCOME_NAMES, TIME_COLUMNS
 
-_NON_FLOAT_OUTCOMES = {"innovation_speed": "int64", "innovation_censored": "bool", "launches": "int64"}
+_NON_FLOAT_OUTCOMES = {"launches": "int64",
+                       **{time: "int64" for time, _ in TIME_COLUMNS},
+                       **{flag: "bool" for _, flag in TIME_COLUMNS}}
 
 OUTCOME_DTYPES: dict[str, str] = {name: _NON_FLOAT_OUTCOMES.get(name, "float64")
                                   for name in OUTCOME_NAMES}

@@ -18,6 +18,7 @@ OUTCOME_TITLES = {
     "launches_per_year": "launches per year", "lead_time_median": "median lead time (weeks)",
     "lead_time_p90": "90th pct lead time (weeks)", "crossed_unit_share": "share of cross-unit launches",
     "launches": "launches", "innovation_censored": "share of runs censored",
+    "discovery_time": "weeks until discovered ≥ run target", "discovery_censored": "share never discovered",
 }
 SHORT_TITLES = {an.SPEED: "RMST (weeks)", "final_fitness": "fitness", "customer_value": "value",
                 "final_platform_adoption": "adoption"}
@@ -25,7 +26,15 @@ SERIES_TITLES = {"deployed_fitness": "deployed fitness", "platform_users": "plat
 
 
 def title(outcome: str) -> str:
-    return OUTCOME_TITLES.get(outcome, outcome.replace("_", " "))
+    if outcome in OUTCOME_TITLES:
+        return OUTCOME_TITLES[outcome]
+    kind, _, tag = outcome.partition("_time_") if "_time_" in outcome else outcome.partition("_never_")
+    if tag.isdigit() and kind in ("deploy", "discover"):  # the fixed targets' columns
+        what = "deployed" if kind == "deploy" else "discovered"
+        level = f"{int(tag) / 100:g}"
+        return (f"weeks until {what} ≥ {level}" if "_time_" in outcome
+                else f"share never {what} ≥ {level}")
+    return outcome.replace("_", " ")
 
 
 def short_title(outcome: str) -> str:
@@ -164,6 +173,38 @@ def km_curves(res: an.Results, points: dict[str, int], labels: pd.Series) -> go.
                         "up to the horizon is the RMST)", 420)
 
 
+TARGET_COLORS = ("#fdae61", "#f46d43", "#d73027", "#a50026", "#67001f")
+
+
+def km_targets(res: an.Results, points: dict[str, int], labels: pd.Series,
+               levels: list[tuple[float, tuple[str, str], tuple[str, str] | None]]) -> go.Figure:
+    """One panel per shown point: the Kaplan-Meier share of runs not yet at each target (SciPy's
+    estimate, an.survival_curve) over time, deployment solid and discovery dotted. ``levels``: (target,
+    (deploy time, flag) columns, (discover time, flag) columns or None)."""
+    tau = res.horizon
+    roles = list(points)
+    fig = make_subplots(rows=1, cols=len(roles), shared_yaxes=True, horizontal_spacing=0.04,
+                        subplot_titles=[f"{r}: {labels.get(points[r], points[r])}" for r in roles])
+    for j, role in enumerate(roles, start=1):
+        runs = res.runs[res.runs["point"] == points[role]]
+        for k, (target, deploy, discover) in enumerate(levels):
+            color = TARGET_COLORS[k % len(TARGET_COLORS)]
+            for cols, dash, what in ((deploy, "solid", "deployed"), (discover, "dot", "discovered")):
+                if cols is None:
+                    continue
+                km = an.survival_curve(runs[cols[0]].clip(upper=tau), runs[cols[1]])
+                x = np.r_[0.0, km["time"], tau]
+                y = np.r_[1.0, km["survival"], km["survival"].iloc[-1] if len(km) else 1.0]
+                fig.add_trace(go.Scatter(x=x, y=y, mode="lines", line_shape="hv",
+                                         line=dict(color=color, width=2.5, dash=dash),
+                                         name=f"{what} ≥ {target:g}", legendgroup=f"{what}{target}",
+                                         showlegend=j == 1), row=1, col=j)
+        fig.update_xaxes(title="week", range=[0, tau], row=1, col=j)
+    fig.update_yaxes(title="share of runs not yet at target", range=[0, 1.02], row=1, col=1)
+    return _layout(fig, "Share of runs not yet at each target over time (Kaplan–Meier; solid: deployed "
+                        "fitness, dotted: best fitness held anywhere)", 440)
+
+
 def fans(res: an.Results, points: dict[str, int], labels: pd.Series,
          series=("deployed_fitness", "platform_users")) -> go.Figure:
     """Median and 10-90% band over replicates of per-step series, for a few points."""
@@ -263,7 +304,7 @@ def order_bars(table: pd.DataFrame, outcome: str, reference_label: str) -> go.Fi
         hovertemplate="#%{customdata[0]} %{y}: %{x:.3g}; P(best) %{customdata[1]:.2f}<extra></extra>"))
     fig.update_yaxes(type="category")
     fig.update_xaxes(title=title(outcome))
-    return _layout(fig, f"The 24 investment orders ranked by {title(outcome)} (best at the top; "
+    return _layout(fig, f"The {len(t)} investment orders ranked by {title(outcome)} (best at the top; "
                         f"{reference_label} highlighted)", 22 * len(t) + 160)
 
 
@@ -272,7 +313,11 @@ def sobol_bars(si: pd.DataFrame, outcome: str) -> go.Figure:
     names = [an.short_name(n) for n in si["name"]]
     fig = go.Figure()
     for col, color, label in (("S1", "#7570b3", "first order S1"), ("ST", "#d95f02", "total ST")):
+        ok = si[f"{col}_resolved"] if f"{col}_resolved" in si.columns else pd.Series(True, si.index)
         fig.add_trace(go.Bar(x=names, y=si[col], name=label, marker_color=color,
+                             marker_pattern_shape=np.where(ok, "", "/"),  # hatched: unresolved
+                             customdata=np.where(ok, "", " (unresolved)"),
+                             hovertemplate="%{x}: %{y:.2f}%{customdata}<extra></extra>",
                              error_y=dict(type="data", array=si[f"{col}_conf"], thickness=1.5)))
     fig.update_layout(barmode="group")
     fig.update_yaxes(title="Sobol index")

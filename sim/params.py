@@ -150,7 +150,8 @@ def constants(cfg: Scenario) -> np.ndarray:
     """Constant parameters, float64 (len(Const),)."""
     b, c, p = cfg.behaviour, cfg.customers, cfg.population
     values = {
-        Const.VELOCITY: b.velocity, Const.P_WORK: b.p_work, Const.Q_ADOPT: b.q_adopt, Const.N_FLIP_HERO: b.n_flip_hero,
+        Const.VELOCITY: b.velocity, Const.P_WORK: b.p_work, Const.Q_ADOPT: b.q_adopt,
+        Const.N_FLIP_HERO: b.n_flip_hero,
         Const.REL_SHARE_HERO: b.rel_share_hero, Const.REL_SUBMIT_HERO: b.rel_submit[0],
         Const.REL_SUBMIT_LOCKED: b.rel_submit[1], Const.REL_SUBMIT_ROGUE: b.rel_submit[2],
         Const.REL_SUBMIT_DISENFRANCHISED: b.rel_submit[3], Const.REL_CONTACT: b.rel_contact,

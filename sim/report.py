@@ -27,6 +27,7 @@ from sim.report_sections import (
     _per_point_figures,
     _plural,
     _points,
+    _roles,
     _SectionArgs,
 )
 from sim.sweep import manifest as mf
@@ -42,13 +43,27 @@ MIN_REPLICATES = 5
 __all__ = ["Figure", "Report", "analyse", "build_report", "command", "render_html"]
 
 
-def _target(res: an.Results) -> float:
-    """Target fitness of innovation speed: the experiment's override, else the schema default."""
-    from sim.config import Run
+def _target_phrase(res: an.Results) -> str:
+    """The target fitness the runs used, from the manifest (an.run_targets)."""
+    targets = an.run_targets(res)
+    if targets is None or targets.dropna().empty:
+        return "the run's target fitness (its value is not recorded in the manifest)"
+    lo, hi = float(targets.min()), float(targets.max())
+    return f"{lo:g}" if lo == hi else f"the design point's target ({lo:g} to {hi:g})"
 
-    fixed = _experiment(res).get("set")
-    target = fixed.get("run.target_fitness") if isinstance(fixed, dict) else None
-    return float(target) if isinstance(target, int | float) else Run().target_fitness
+
+def _as_run(res: an.Results) -> str:
+    """What ran, every count from the results and the manifest's design as run."""
+    d = res.manifest.design
+    detail = ""
+    if d is not None and d.step is not None:
+        detail = f" (budget shares in steps of {d.step:g})"
+    elif d is not None and d.samples is not None:
+        detail = f" ({d.samples} base samples)"
+    size = " (the experiment's ci size)" if res.manifest.ci else ""
+    return (f"As run{size}: {_plural(len(res.point_ids), 'design point', 'design points')}{detail} × "
+            f"{_plural(len(res.replicate_ids), 'replicate', 'replicates')}"
+            + (f", horizon {res.horizon:g} weeks" if pd.notna(res.horizon) else "") + ".")
 
 
 def _description(res: an.Results) -> str:
@@ -102,10 +117,16 @@ def analyse(res: an.Results, n_boot: int = an.N_BOOT, seed: int = 0) -> Report:
              f"{_plural(len(res.replicate_ids), 'replicate', 'replicates')}; failed runs (excluded, error "
              f"recorded): {len(res.failed)}."]
     if outcome == an.SPEED:
-        facts.append(f"Time to target = weeks until deployed fitness first reaches {_target(res):g}. "
+        facts.append(f"Time to target = weeks until deployed fitness first reaches {_target_phrase(res)}. "
                      f"{cens:.0%} of runs never reached it within the horizon of {res.horizon:g} weeks: "
                      "they are kept, counted at the horizon, and every mean time to target is the "
-                     "restricted mean (RMST, the area under the Kaplan–Meier curve up to the horizon).")
+                     "restricted mean (RMST, the area under the Kaplan–Meier curve up to the horizon). "
+                     "Medians are of the runs that reach the target unless called Kaplan–Meier "
+                     "medians (censoring included; none when half or more never reach it).")
+        if {"discovery_time", "discovery_censored"} <= set(res.runs.columns):
+            found = float(res.runs["discovery_censored"].astype(bool).mean())
+            facts.append(f"Discovery = weeks until anyone holds a solution at that target, deployed or "
+                         f"not: {found:.0%} of runs never got there.")
     if design.bootstrap:  # Sobol intervals are SALib's own (said in the Sobol findings)
         facts.append("Intervals: 95% percentile bootstrap over replicates (common random numbers: every "
                      f"point's replicate r shares a seed, so differences are paired), {n_boot} resamples, "
@@ -113,8 +134,37 @@ def analyse(res: an.Results, n_boot: int = an.N_BOOT, seed: int = 0) -> Report:
     report.findings = report.findings + facts
     top_cols = ["label", "value", "lo", "hi", "n"] + (["reached"] if "reached" in summary else [])
     report.top = summary.loc[order[:10], top_cols]
+    if outcome == an.SPEED and an.CENSORED in res.runs.columns:
+        ids = res.point_ids
+        shape = an.shape_contrast(res, {int(p): ids == p for p in order[:10]}, None, an.SPEED,
+                                  an.CENSORED, n_boot, seed)
+        report.top = report.top.join(shape[["p_never", "p_never_lo", "p_never_hi", "median",
+                                            "median_km"]])
+        if design.per_point:
+            report.lockin = _lockin(res, _roles(best, worst, base), labels, n_boot, seed)
     report.outcome = outcome
     return report
+
+
+def _lockin(res: an.Results, roles: dict[str, int], labels: pd.Series, n_boot: int,
+            seed: int) -> pd.DataFrame | None:
+    """P(never) with its interval and the medians, for every (time, flag) pair in the results, at
+    the points shown run by run: one row per (pair, role)."""
+    ids = res.point_ids
+    groups = {role: ids == p for role, p in roles.items()}
+    rows = []
+    targets = an.run_targets(res)
+    own = set(targets.round(6)) if targets is not None else set()
+    for time, flag in an.time_pairs(res):
+        tag = time.rsplit("_", 1)[-1]
+        if tag.isdigit() and len(own) == 1 and round(int(tag) / 100, 6) in own:
+            continue  # the same target as the run's own, already shown
+        t = an.shape_contrast(res, groups, None, time, flag, n_boot, seed)
+        for role, r in t.iterrows():
+            rows.append({"time": time, "role": role, "label": labels.get(roles[role], roles[role]),
+                         **r[["p_never", "p_never_lo", "p_never_hi", "median", "median_km",
+                              "rmst", "n"]].to_dict()})
+    return pd.DataFrame(rows) if rows else None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -159,21 +209,92 @@ def _effects_table(report: Report) -> str:
             f"<table>{head}{''.join(rows)}</table>")
 
 
+def _pct_ci(p: float, lo: float, hi: float) -> str:
+    return "—" if not pd.notna(p) else f"{p:.0%} ({lo:.0%} to {hi:.0%})"
+
+
+def _weeks(x: float, horizon: float) -> str:
+    """A median in weeks; inf (half or more never reach the target): '> horizon'; NaN: none."""
+    if not pd.notna(x):
+        return "—"
+    return f"> {horizon:g}" if x == float("inf") else f"{x:.1f}"
+
+
 def _top_table(report: Report) -> str:
     if report.top is None or report.top.empty:
         return ""
     t = report.top
     from sim.figures import title
 
+    shape = "p_never" in t
+    tau = report.results.horizon
     head = (f"<tr><th>#</th><th>design point</th><th>{_e(title(report.outcome))}</th><th>95% CI</th>"
             "<th>runs</th>") + (
-        "<th>reached target</th>" if "reached" in t else "") + "</tr>"
+        "<th>reached target</th>" if "reached" in t else "") + (
+        "<th>never reached (95% CI)</th><th>median weeks of those reaching</th>"
+        "<th>Kaplan–Meier median weeks</th>" if shape else "") + "</tr>"
     rows = []
     for i, (p, r) in enumerate(t.iterrows(), start=1):
         reached = f"<td>{r.reached:.0%}</td>" if "reached" in t else ""
+        extra = (f"<td>{_pct_ci(r.p_never, r.p_never_lo, r.p_never_hi)}</td><td>{_weeks(r['median'], tau)}"
+                 f"</td><td>{_weeks(r.median_km, tau)}</td>" if shape else "")
         rows.append(f"<tr><td>{i}</td><td>{_e(r.label)} <small>(point {p})</small></td><td>{_n(r.value)}</td>"
-                    f"<td>{_n(r.lo)} to {_n(r.hi)}</td><td>{int(r.n)}</td>{reached}</tr>")
+                    f"<td>{_n(r.lo)} to {_n(r.hi)}</td><td>{int(r.n)}</td>{reached}{extra}</tr>")
     return "<h2 id='top'>Top design points</h2><table>" + head + "".join(rows) + "</table>"
+
+
+def _time_name(time: str, target: str) -> str:
+    """'deployed ≥ 0.5', 'discovered ≥ 0.7', 'deployed ≥ run target (0.8)'."""
+    if time == an.SPEED:
+        return f"deployed ≥ run target ({target})"
+    if time == "discovery_time":
+        return f"discovered ≥ run target ({target})"
+    kind, _, tag = time.split("_")
+    return f"{'deployed' if kind == 'deploy' else 'discovered'} ≥ {int(tag) / 100:g}"
+
+
+def _lockin_table(report: Report) -> str:
+    """Lock-in per target at the shown points: P(never) with its interval and the medians."""
+    t = report.lockin
+    if t is None or t.empty:
+        return ""
+    res = report.results
+    target = _target_phrase(res)
+    roles = list(dict.fromkeys(t["role"]))
+    head = "<tr><th>target</th>" + "".join(
+        f"<th>{_e(r)}: {_e(t.loc[t.role == r, 'label'].iloc[0])}</th>" for r in roles) + "</tr>"
+    rows = []
+    for time, g in t.groupby("time", sort=False):
+        g = g.set_index("role")
+        cells = "".join(
+            f"<td>never {_pct_ci(g.loc[r, 'p_never'], g.loc[r, 'p_never_lo'], g.loc[r, 'p_never_hi'])}; "
+            f"median {_weeks(g.loc[r, 'median'], res.horizon)} (KM "
+            f"{_weeks(g.loc[r, 'median_km'], res.horizon)})</td>" for r in roles)
+        rows.append(f"<tr><td>{_e(_time_name(time, target))}</td>{cells}</tr>")
+    return ("<h2 id='lockin'>Lock-in: never reaching a target within the horizon</h2><p class='caption'>"
+            "Share of runs that never reach the target within the "
+            f"{res.horizon:g}-week horizon (95% bootstrap interval over replicates), the median weeks of "
+            "the runs that reach it, and the Kaplan–Meier median with censoring (&gt; horizon when half "
+            "or more never reach it). Deployed: the organisation ships it; discovered: someone holds "
+            f"it.</p><table>{head}{''.join(rows)}</table>")
+
+
+def _sobol_table(report: Report) -> str:
+    """The Sobol indices; an unresolved one is shown as such, with its estimate in brackets."""
+    si = report.sobol
+    if si is None or si.empty:
+        return ""
+
+    def cell(r, col):
+        text = f"{r[col]:.2f} ± {r[col + '_conf']:.2f}"
+        return text if r[f"{col}_resolved"] else f"unresolved ({text})"
+
+    rows = "".join(f"<tr><td>{_e(an.short_name(r['name']))}</td><td>{_e(cell(r, 'S1'))}</td>"
+                   f"<td>{_e(cell(r, 'ST'))}</td></tr>" for _, r in si.iterrows())
+    return ("<h2 id='sobol-table'>Sobol indices</h2><p class='caption'>First-order S1 and total ST with "
+            "the half-width of SALib's 95% interval; unresolved: above 1, below 0 by more than its "
+            f"interval, or an interval wider than {an.SOBOL_MAX_WIDTH:g}.</p><table><tr><th>parameter</th>"
+            f"<th>S1</th><th>ST</th></tr>{rows}</table>")
 
 
 def _manifest_html(res: an.Results) -> str:
@@ -217,15 +338,19 @@ def render_html(report: Report) -> str:
         parts.append(f"<section class='figure' id='fig-{f.id}'><h2>{_e(f.title)}</h2>{cap}{div}</section>")
     findings = "".join(f"<li>{_e(x)}</li>" for x in report.findings)
     desc = _description(res)
+    if desc and res.manifest.ci:  # the file describes the full size; the ci size runs fewer
+        desc = f"Question (from the experiment file, which describes its full size): {desc}"
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
         f"<title>pactsim report: {_e(res.name)}</title><style>{CSS}</style>"
         f"<script type='text/javascript'>{get_plotlyjs()}</script></head><body>"
         f"<h1>pactsim report: {_e(res.name)}</h1>"
-        + (f"<p>{_e(desc)}</p>" if desc else "")
+        + (f"<p class='question'>{_e(desc)}</p>" if desc else "")
+        + f"<p id='as-run'>{_e(_as_run(res))}</p>"
         + f"<p class='headline' id='headline'>{_e(report.headline)}</p>"
         f"<ul id='findings'>{findings}</ul>"
-        + "".join(parts) + _effects_table(report) + _top_table(report) + _manifest_html(res)
+        + "".join(parts) + _effects_table(report) + _sobol_table(report) + _lockin_table(report)
+        + _top_table(report) + _manifest_html(res)
         + "</body></html>\n")
 
 

@@ -219,3 +219,117 @@ def test_censoring_before_the_horizon_is_refused_not_averaged():
         an.outcome_matrix(res)
     # the general Kaplan-Meier area still applies: S = 1 to week 10, then 2/3
     assert an.rmst([10, 30, 52], [False, True, True], 52) == pytest.approx(10 + 42 * 2 / 3)
+
+
+# --- the shape of time to target: per-run times to several targets, lock-in, medians -----------
+
+def _series(deployed, best) -> np.ndarray:
+    from sim.metrics import Series
+
+    s = np.zeros((len(deployed), len(Series)))
+    s[:, Series.DEPLOYED_FITNESS], s[:, Series.BEST_FITNESS] = deployed, best
+    return s
+
+
+def test_outcomes_times_to_each_target_for_deployment_and_discovery():
+    from sim.metrics import Tally, outcomes
+
+    deployed = np.array([0.3, 0.3, 0.55, 0.55, 0.72, 0.72])  # reaches 0.5 at step 3, 0.7 at step 5
+    best = np.array([0.3, 0.65, 0.65, 0.85, 0.85, 0.85])  # someone holds 0.6 at step 2, 0.8 at step 4
+    tally = np.zeros(len(Tally))
+    tally[Tally.INITIAL_DEPLOYED] = 0.3
+    out = outcomes(_series(deployed, best), np.zeros(4, np.int64), tally, target_fitness=0.7)
+    assert (out["innovation_speed"], out["innovation_censored"]) == (5, False)
+    assert (out["discovery_time"], out["discovery_censored"]) == (4, False)
+    assert (out["deploy_time_50"], out["deploy_never_50"]) == (3, False)
+    assert (out["deploy_time_80"], out["deploy_never_80"]) == (6, True)  # the horizon, censored
+    assert (out["discover_time_60"], out["discover_never_60"]) == (2, False)
+    assert (out["discover_time_90"], out["discover_never_90"]) == (6, True)
+    for level in (50, 60, 70, 80, 90):  # the best includes the deployed: never found later
+        assert out[f"discover_time_{level}"] <= out[f"deploy_time_{level}"]
+    tally[Tally.INITIAL_DEPLOYED] = 0.62  # deployed before step 1: 0 for every target up to it
+    out = outcomes(_series(np.maximum(deployed, 0.62), np.maximum(best, 0.62)), np.zeros(4, np.int64),
+                   tally, target_fitness=0.7)
+    assert out["deploy_time_60"] == out["discover_time_60"] == 0 and out["deploy_time_70"] == 5
+
+
+def test_outcome_dtypes_declare_times_and_flags():
+    from sim.columns import OUTCOME_DTYPES
+    from sim.metrics import OUTCOME_NAMES, TIME_COLUMNS
+
+    assert len(TIME_COLUMNS) == 12 and set(OUTCOME_DTYPES) == set(OUTCOME_NAMES)
+    for time, flag in TIME_COLUMNS:
+        assert OUTCOME_DTYPES[time] == "int64" and OUTCOME_DTYPES[flag] == "bool"
+
+
+def _lockin_results(n_rep=20):
+    """Point 0: half the replicates stuck (censored at 52), the others at 10 + r % 3;
+    point 1: none stuck, 20 + r % 3. Replicate r's fate is shared (common random numbers)."""
+    rows = []
+    for p in (0, 1):
+        for r in range(n_rep):
+            stuck = p == 0 and r % 2 == 0
+            t = 52 if stuck else (10 if p == 0 else 20) + r % 3
+            rows.append({"run_id": f"{p}-{r}", "point": p, "replicate": r, "seed": r,
+                         "levers.process": 0.1 + 0.8 * p, "innovation_speed": t,
+                         "innovation_censored": stuck, "error": None})
+    return an.Results.from_frame(pd.DataFrame(rows), {"steps": 52})
+
+
+def test_shape_contrast_recovers_planted_lock_in_and_medians():
+    res = _lockin_results()
+    ids = res.point_ids
+    t = an.shape_contrast(res, {"new": ids == 1, "old": ids == 0}, "old", n_boot=500)
+    new, old = t.loc["new"], t.loc["old"]
+    assert old.p_never == 0.5 and new.p_never == 0.0 and new.d_p_never == -0.5
+    assert new.d_p_never_lo <= -0.5 <= new.d_p_never_hi and new.d_p_never_hi < 0
+    # medians of the runs that reach the target: 10 + r % 3 over odd r, 20 + r % 3 over all r
+    reached_old = [10 + r % 3 for r in range(20) if r % 2]
+    assert old["median"] == np.median(reached_old) and new["median"] == np.median([20 + r % 3
+                                                                                  for r in range(20)])
+    assert new.d_median == new["median"] - old["median"]
+    assert old.median_km == 12  # half stuck: S falls to exactly 0.5 at the last event, 12
+    assert old.rmst == pytest.approx(np.mean([52 if r % 2 == 0 else 10 + r % 3 for r in range(20)]))
+    assert new.d_rmst < 0 and new.d_rmst_hi < 0
+
+
+def test_kaplan_meier_median_is_inf_when_most_runs_never_reach():
+    res = _lockin_results()
+    runs = res.runs.copy()
+    one = (runs.point == 0) & (runs.replicate == 1)
+    runs.loc[one, ["innovation_speed", "innovation_censored"]] = [52, True]
+    shape = an.point_shape(an.Results.from_frame(runs, {"steps": 52}), n_boot=50)
+    assert shape.loc[0, "median_km"] == np.inf and shape.loc[0, "p_never"] == 0.55
+    # Kaplan-Meier median: the first time with S <= 0.5; 20, 21, 22 are 7, 7, 6 of 20 runs
+    assert shape.loc[1, "median_km"] == 21
+
+
+def test_split_rule_edges():
+    assert not an.is_split([0.0, 0.05]) and not an.is_split([0.0, 0.0]) and not an.is_split([])
+    assert an.is_split([0.0, 0.1]) and an.is_split([0.5, 0.5]) and an.is_split([1.0, 0.0])
+
+
+def test_scipy_survival_curve_agrees_with_kaplan_meier():
+    rng = np.random.default_rng(3)
+    t = rng.integers(1, 40, 60).astype(float)
+    c = rng.uniform(size=60) < 0.3
+    km, sp = an.kaplan_meier(t, c), an.survival_curve(t, c)
+    assert np.array_equal(km["time"].to_numpy(), sp["time"].to_numpy())
+    assert np.allclose(km["survival"], sp["survival"])
+    assert an.survival_curve([5.0, 5.0], [True, True]).empty
+
+
+def test_sobol_resolved_flags_untrustworthy_indices():
+    ok = an.sobol_resolved([0.4, 1.3, -0.3, -0.05, 0.5, 0.2], [0.1, 0.1, 0.1, 0.1, 0.3, 0.2])
+    assert ok.tolist() == [True, False, False, True, False, True]
+
+
+def test_run_targets_come_from_the_manifest_as_run():
+    res = _lockin_results()
+    assert an.run_targets(res) is None  # not recorded: no guess
+    runs = res.runs
+    with_base = an.Results.from_frame(runs, {"base_config": {"run": {"target_fitness": 0.5}}})
+    assert an.run_targets(with_base).tolist() == [0.5, 0.5]
+    varied = an.Results.from_frame(runs.assign(**{"run.target_fitness": runs["point"] * 0.2 + 0.5}),
+                                   {"base_config": {"run": {"target_fitness": 0.8}}})
+    assert an.run_targets(varied).tolist() == [0.5, 0.7]

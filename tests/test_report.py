@@ -12,7 +12,7 @@ from sim import analysis as an
 from sim import report
 from sim.config import LEVERS
 from sim.errors import ConfigError
-from sim.metrics import OUTCOME_NAMES, SERIES_NAMES
+from sim.metrics import OUTCOME_NAMES, SERIES_NAMES, TIME_COLUMNS
 
 HORIZON = 52
 URL = re.compile(r"https?://", re.I)
@@ -68,6 +68,9 @@ def synthetic_results(path, kind: str, n_rep: int = 3, timeseries: bool = True, 
             speed, cens = (int(round(t)), False) if t < HORIZON else (HORIZON, True)
             row = {"run_id": f"{pid:04d}-{r:02d}", "point": pid, "replicate": r, "seed": 100 + r, **p}
             row.update({o: float(rng.uniform()) for o in OUTCOME_NAMES})
+            for k, (time, flag) in enumerate(TIME_COLUMNS[1:]):  # earlier targets, earlier times
+                tk = t * (0.4 + 0.05 * k)
+                row[time], row[flag] = (int(round(tk)), False) if tk < HORIZON else (HORIZON, True)
             row.update(innovation_speed=speed, innovation_censored=cens, error=None,
                        final_fitness=0.9 * cu + 0.05 * te)
             rows.append(row)
@@ -81,7 +84,8 @@ def synthetic_results(path, kind: str, n_rep: int = 3, timeseries: bool = True, 
     runs = pd.DataFrame(rows)
     for i in range(failed):
         j = (i * 7 + 3) % len(runs)
-        runs.loc[j, [o for o in OUTCOME_NAMES if o != "innovation_censored"]] = np.nan
+        flags = {flag for _, flag in TIME_COLUMNS}
+        runs.loc[j, [o for o in OUTCOME_NAMES if o not in flags]] = np.nan
         runs.loc[j, "error"] = "ValueError: synthetic failure"
     path.mkdir(parents=True, exist_ok=True)
     runs.to_parquet(path / "runs.parquet", index=False)
@@ -98,10 +102,10 @@ def synthetic_results(path, kind: str, n_rep: int = 3, timeseries: bool = True, 
 
 
 EXPECTED = {
-    "grid": ["effects", "levels", "interactions", "cells", "simple_effects", "km", "fans"],
-    "tech": ["effects", "levels", "cells", "simple_effects", "km", "fans"],
-    "simplex": ["simplex", "mix_ranking", "km"],
-    "orders": ["order_ranking", "order_diff", "km", "fans"],
+    "grid": ["effects", "levels", "interactions", "cells", "simple_effects", "km", "km_targets", "fans"],
+    "tech": ["effects", "levels", "cells", "simple_effects", "km", "km_targets", "fans"],
+    "simplex": ["simplex", "mix_ranking", "km", "km_targets"],
+    "orders": ["order_ranking", "order_diff", "km", "km_targets", "fans"],
     "sobol": ["sobol", "points"],
 }
 
@@ -141,20 +145,30 @@ def test_report_builds_with_expected_figures(tmp_path, kind):
 def test_headlines_state_the_computed_answer(tmp_path):
     grid = report.analyse(an.load_results(synthetic_results(tmp_path / "g", "grid", timeseries=False)),
                           n_boot=300)
-    # culture has the largest planted speed-up (and culture x technology adds to it)
-    assert grid.headline.startswith("Culture speeds up innovation most: raising it from 0.1 to 0.9 "
-                                    "shortens the time to target by")
+    # culture has the largest planted speed-up (and culture x technology adds to it); runs split into
+    # fast and censored, so the headline is about never reaching the target, the RMST second
+    assert grid.split
+    assert grid.headline.startswith("Raising culture from 0.1 to 0.9 lowers the share of runs that never "
+                                    "reach the target within the 52-week horizon from ")
+    assert grid.findings[0].startswith("Restricted mean view (secondary): Culture speeds up innovation "
+                                       "most: raising it from 0.1 to 0.9 shortens the time to target by")
     tech = report.analyse(an.load_results(synthetic_results(tmp_path / "t", "tech", n_rep=6,
                                                             timeseries=False)), n_boot=300)
     # planted: technology slows innovation when culture is low and speeds it up when culture is high
-    assert tech.headline.startswith("Technology alone does not speed up innovation: with culture low (0.1)")
-    assert "culture changes what technology delivers" in tech.headline
+    assert tech.split and tech.headline.startswith("With culture at 0.1, raising technology from 0.1 to 0.9 "
+                                                   "raises the share of runs that never reach")
+    rmst_view = tech.findings[0]
+    assert rmst_view.startswith("Restricted mean view (secondary): Technology alone does not speed up "
+                                "innovation: with culture low (0.1)")
+    assert "culture changes what technology delivers" in rmst_view
     orders = report.analyse(an.load_results(synthetic_results(tmp_path / "o", "orders", timeseries=False)),
                             n_boot=300)
-    assert "orders" in orders.headline and "P→A→C→T" in orders.headline
+    assert "P→A→C→T" in orders.headline
+    assert any("orders" in f for f in orders.findings[:1] + [orders.headline])
     mix = report.analyse(an.load_results(synthetic_results(tmp_path / "s", "simplex", timeseries=False)),
                          n_boot=300)
-    assert mix.headline.startswith("The best budget mix is ") and "indistinguishable" in mix.headline
+    assert "The best budget mix is " in mix.headline + " ".join(mix.findings)
+    assert "indistinguishable" in mix.headline + " ".join(mix.findings)
 
 
 def test_all_failed_and_missing_folder(tmp_path):
@@ -256,7 +270,11 @@ def test_report_on_a_real_ci_sweep(tmp_path):
         assert f"id='fig-{fig}'" in text, fig
     rest = _outside_plotlyjs(text)
     headline = re.search(r"id='headline'>(.*?)</p>", rest).group(1)
-    assert headline.startswith("Technology alone do") and "95% CI" in headline
+    # 2 x 2: each compared group is one point, so the rule reads each point's censored share
+    split = bool((res.runs.groupby("point")["innovation_censored"].mean() >= an.SPLIT_SHARE).any())
+    lead = "With culture at 0.1, raising technology from 0.1 to 0.9 " if split else "Technology alone do"
+    assert headline.startswith(lead) and "95% CI" in headline
+    assert ("Headline rule: in a compared group" in rest) == split
     assert "tech_without_culture (ci size)" in rest and res.manifest.experiment_hash in rest
     assert not URL.search(rest), URL.search(rest)
 
@@ -288,3 +306,123 @@ def test_report_without_innovation_speed_uses_another_outcome(tmp_path):
     assert rep.headline.startswith("Technology alone does improve the final deployed fitness: with culture")
     assert "changes the final deployed fitness by +0.04 (95% CI 0.04 to 0.04)" in rep.headline
     assert "no evidence that culture changes what technology delivers" in rep.headline
+
+
+# --- the report says only what the data shows ------------------------------------------------
+
+def _text(rep) -> str:
+    return " ".join([rep.headline, *rep.findings])
+
+
+def _tech_frame(censor: bool, factors=("levers.technology", "levers.culture"), n_rep: int = 6):
+    """A grid over ``factors`` at 0.1/0.9; time to target 30 - 10 (culture x technology) + r;
+    with ``censor``, technology 0.9 at culture 0.1 leaves a third of the runs stuck at the horizon."""
+    rows = []
+    for p, levels in enumerate(itertools.product((0.1, 0.9), repeat=len(factors))):
+        f = dict(zip(factors, levels, strict=True))
+        te, cu = f.get("levers.technology", 0.5), f.get("levers.culture", 0.5)
+        for r in range(n_rep):
+            stuck = censor and te == 0.9 and cu == 0.1 and r % 3 == 0
+            t = HORIZON if stuck else int(30 - 10 * te * cu + r)
+            rows.append({"run_id": f"{p}-{r}", "point": p, "replicate": r, "seed": r, **f,
+                         "innovation_speed": t, "innovation_censored": stuck, "error": None})
+    return pd.DataFrame(rows)
+
+
+def test_split_rule_decides_the_headline():
+    plain = report.analyse(an.Results.from_frame(_tech_frame(False), {"steps": HORIZON}), n_boot=200)
+    assert plain.split is False and plain.headline.startswith("Technology alone")
+    assert "never reach" not in plain.headline
+    assert any(f.startswith("Headline rule: at most 0% ") and "plain mean" in f for f in plain.findings)
+    split = report.analyse(an.Results.from_frame(_tech_frame(True), {"steps": HORIZON}), n_boot=200)
+    assert split.split is True
+    # technology at culture 0.1: from 0 of 6 runs stuck to 2 of 6 (every number from the runs)
+    assert split.headline.startswith("With culture at 0.1, raising technology from 0.1 to 0.9 raises the "
+                                     f"share of runs that never reach the target within the {HORIZON}-week "
+                                     "horizon from 0% to 33% (+33 points")
+    assert "median time of the runs that reach it" in split.headline
+    assert "Restricted mean time to target (secondary" in split.headline
+    assert split.findings[0].startswith("Restricted mean view (secondary): Technology alone")
+
+
+def test_technology_alone_only_when_the_design_varies_just_technology_and_culture():
+    four = _tech_frame(False, tuple(f"levers.{lv}" for lv in LEVERS), n_rep=3)
+    rep = report.analyse(an.Results.from_frame(four, {"steps": HORIZON}), n_boot=100)
+    text = _text(rep)
+    # other levers vary: technology is not 'alone', and the averaging is said
+    assert "Technology alone" not in text and "averaged over the other 2 factors" in text
+    assert "The technology × culture interaction is" in text
+    other = _tech_frame(False, ("levers.process", "levers.advocates"))
+    text = _text(report.analyse(an.Results.from_frame(other, {"steps": HORIZON}), n_boot=100))
+    assert "technology" not in text.lower() and "culture" not in text.lower()
+
+
+def _orders_frame(time_of, starts=None):
+    rows = []
+    for p, order in enumerate(itertools.permutations(LEVERS)):
+        for r in range(4):
+            t = time_of(order, r)
+            rows.append({"run_id": f"{p}-{r}", "point": p, "replicate": r, "seed": r,
+                         an.ORDER_COLUMN: ">".join(order), "innovation_speed": min(t, HORIZON),
+                         "innovation_censored": t >= HORIZON, "error": None})
+    manifest = {"steps": HORIZON}
+    if starts is not None:
+        manifest["base_config"] = {"levers": {"schedule": {"starts": starts}}}
+    return an.Results.from_frame(pd.DataFrame(rows), manifest)
+
+
+def test_tied_orders_are_explained_only_when_the_data_says_why():
+    # time depends on the first lever only; all stuck unless process or culture comes first
+    def time_of(order, r):
+        return {"process": 10, "culture": 12}.get(order[0], HORIZON) + (r if order[0] != "advocates" else 0)
+
+    with_starts = report.analyse(_orders_frame(time_of, [0, 20, 30, 40]), n_boot=100)
+    ties = [f for f in with_starts.findings if "in every replicate" in f]
+    stuck = [f for f in ties if f.startswith("A→")]
+    assert stuck and all("none of their runs reaches the target" in f and "too late" not in f
+                         for f in stuck)
+    # process or culture first: every run done by week 15 < 20, when position 2 switches on
+    early = [f for f in ties if f[0] in "PC"]
+    assert early and all("came too late to matter" in f and "(week 20)" in f for f in early)
+    # without the schedule in the manifest the reason is not asserted
+    bare = report.analyse(_orders_frame(time_of), n_boot=100)
+    assert not any("too late" in f for f in bare.findings)
+    # orders that differ from the first lever on: no claim about later positions
+    assert not any("position 1" in f for f in with_starts.findings + bare.findings)
+
+
+def test_counts_and_target_in_sentences_come_from_the_results(tmp_path):
+    folder = synthetic_results(tmp_path / "s", "simplex", n_rep=2, timeseries=False, failed=0)
+    path = folder / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest.update(ci=True, description="every split of the budget in shares of 0.1 (286 mixes)",
+                    design={"kind": "simplex", "step": 0.25},
+                    base_config={"run": {"target_fitness": 0.5}},
+                    experiment_text='description = "every split (286 mixes)"\n[set]\n'
+                                    '"run.target_fitness" = 0.9\n')
+    path.write_text(json.dumps(manifest))
+    rest = _outside_plotlyjs(report.build_report(folder, n_boot=100).read_text())
+    body = rest[:rest.index("<footer>")]
+    assert "As run (the experiment&#x27;s ci size): 35 design points (budget shares in steps of 0.25) × " \
+           "2 replicates, horizon 52 weeks." in body
+    assert "<p class='question'>Question (from the experiment file, which describes its full size): " in body
+    # the target as run (the resolved base configuration), not the [set] text or the default 0.8
+    assert "first reaches 0.5." in body and "reaches 0.9" not in body and "reaches 0.8" not in body
+    del manifest["base_config"]
+    path.write_text(json.dumps(manifest))
+    body = report.build_report(folder, n_boot=100).read_text()
+    assert "its value is not recorded in the manifest" in body
+
+
+def test_unresolved_sobol_indices_are_not_findings(tmp_path):
+    folder = synthetic_results(tmp_path / "sob", "sobol", n_rep=1, timeseries=False, failed=0)
+    rep = report.analyse(an.load_results(folder), n_boot=50)
+    si = rep.sobol
+    bad = si[~si["ST_resolved"]]
+    assert len(bad)  # N = 8: some index is untrustworthy (the premise of the test)
+    drivers = rep.headline.split("Unresolved")[0]
+    for name in bad["name"]:
+        assert f"by {an.short_name(name)} " not in drivers and f"and {an.short_name(name)} (" not in drivers
+    table = report._sobol_table(rep)
+    for r in bad.itertuples():
+        assert f"unresolved ({r.ST:.2f} ± {r.ST_conf:.2f})" in table
