@@ -139,10 +139,11 @@ class Graph(_Section):
         "classic network over all employees (validation cases)", source="Watts & Strogatz 1998; "
         "Erdos & Renyi 1959; Lazer & Friedman 2007")
     k_intra: float = F(8, "Mean colleague degree: inside a unit for small_world (rounded down to "
-                       "even), over all employees for erdos_renyi", "ties", "Watts & Strogatz 1998",
-                       ge=0, le=100_000)
+                       "even), over all employees for erdos_renyi", "ties", "Watts & Strogatz 1998 "
+                       "(the graph); value: assumption", (4, 16), ge=0, le=100_000)
     p_rewire: float = F(0.1, "Rewiring probability of intra-unit ties", "probability",
-                        "Watts & Strogatz 1998", ge=0.0, le=1.0)
+                        "Watts & Strogatz 1998 (small worlds lie in 0.01-0.3); value: assumption",
+                        (0.01, 0.3), ge=0.0, le=1.0)
     k_inter: float = F(1.0, "Mean number of weak ties to other units per employee", "ties",
                        plausible=(0.2, 3.0), ge=0.0, le=1000.0)
     k_platform: float = F(4.0, "Mean latent platform ties per employee at full Technology "
@@ -172,7 +173,8 @@ class Landscape(_Section):
                   "Kauffman 1993; value: assumption", (2, 10), ge=0, le=23)
     exponent: float = F(8.0, "Fitness = (score / max score) ** exponent", "",
                         "Lazer & Friedman 2007", gt=0.0, le=64.0)
-    p_turbulence: float = F(0.02, "nk: chance per step that the customers' needs move: one bit's "
+    p_turbulence: float = F(0.02, "nk: chance per step that the customers' needs move (a constant "
+                            "rate; nothing customers do changes it): one bit's "
                             "contributions are redrawn (about one move a year at 0.02); reality: "
                             "chance per step that each bit of reality flips (March's p4)",
                             "per step", "March 1991 p4 (the mechanism); value: assumption",
@@ -304,7 +306,8 @@ class Process(_Section):
                            "absorbs a launched idea", "probability",
                            plausible=((0.05, 0.3), (0.5, 1.0)))
     p_code_learn: ProbPair = F((0.1, 0.9), "march_code: the code's learning rate p2",
-                               "probability", "March 1991")
+                               "probability", "assumption (March 1991's p2 spans 0.1 to 0.9)",
+                               ((0.1, 0.5), (0.5, 0.9)))
 
 
 class Advocates(_Section):
@@ -342,7 +345,8 @@ class Culture(_Section):
 
 class Technology(_Section):
     n_seed_users: int = F(0, "Employees who are active platform users at step 0 (chosen at random)",
-                          "employees", "Watts 2002 (one random seed)", ge=0, le=10_000_000)
+                          "employees", "scenario (Watts 2002's cascades start from one random seed)", ge=0,
+                          le=10_000_000)
     reach: ProbPair = F((0.1, 1.0), "Share of employees the platform reaches (at 0: the few who "
                         "use informal tools); only they can become active users", "share",
                         plausible=((0.02, 0.3), (0.7, 1.0)))
@@ -425,9 +429,9 @@ class Scenario(_Section):
     """One complete model configuration."""
 
     # printable text: names end up in folder names and tables (no control characters, no NUL)
-    name: str = F("baseline", "Scenario name", min_length=1, max_length=120,
+    name: str = F("baseline", "Scenario name", source=SCENARIO, min_length=1, max_length=120,
                   pattern=r"^[^\x00-\x1f\x7f]+$")
-    description: str = F("", "What this scenario represents", max_length=10_000)
+    description: str = F("", "What this scenario represents", source=SCENARIO, max_length=10_000)
     run: Run = Run()
     population: Population = Population()
     graph: Graph = Graph()

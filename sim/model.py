@@ -117,9 +117,9 @@ class InnovationModel(mesa.Model):
     def search(self) -> None:
         """Phase 3 (R3, R3f, R3s): the feed's posts are fixed first (the platform's function);
         every employee plans, then applies."""
-        feed_pool(self.state)
         k, k_feed, k_share, k_judge = (self.key(Stream.SEARCH), self.key(Stream.FEED),
                                        self.key(Stream.SHARE), self.key(Stream.JUDGE))
+        feed_pool(self.state, k_feed)
         for e in self.employees:
             e.plan_search(k, k_feed, k_share, k_judge)
         for e in self.employees:

@@ -105,8 +105,8 @@ def empowerment(s):
 def search_and_share(s):
     """Phase 3 (R3, R3f, R3s): the feed's posts are fixed first; every employee plans, then
     applies."""
-    feed_pool(s)
     k, k_feed, k_share = key(s, Stream.SEARCH), key(s, Stream.FEED), key(s, Stream.SHARE)
+    feed_pool(s, k_feed)
     k_judge = key(s, Stream.JUDGE)
     for i in range(s.solution.shape[0]):
         plan_search(s, i, k, k_feed, k_share, k_judge)

@@ -2,9 +2,9 @@
 
 Slots of the SEARCH stream per employee and step: 0 looks at others this step, 1 keeps a worse
 change, 2 number of bits a HERO flips, 3..26 the bits flipped, 28 works this step, 32.. the bits
-copied. The FEED
-stream: slot 0 reads the feed, 1 which post. The JUDGE stream: the error of employee i's estimate
-of a visible solution, slot 0 for the feed's post, 1 + k for its k-th colleague tie (CSR order).
+copied. The FEED stream: slot 0 reads the feed, 1 which post, 2 (per post) the recent feed's
+order among equals. The JUDGE stream: the error of employee i's estimate of a visible solution,
+slot 0 for the feed's post, 1 + k for its k-th colleague tie (CSR order).
 """
 
 import numpy as np
@@ -116,10 +116,12 @@ def popcount(x):
 
 
 @njit(cache=True)
-def feed_pool(s):
+def feed_pool(s, key_feed):
     """R3f: the feed's posts this step, into ``s.pool[:s.pool_size]``: the solutions shared by
-    active users, ordered by the feed rule: latest changed first (recent), best first (best,
-    diverse; the lower index first among equals), or by employee (random)."""
+    active users, ordered by the feed rule: latest changed first, in random order among those
+    changed at the same step (recent; a draw per post, FEED stream slot 2: employees are numbered
+    by unit, so an order by index would show the first units only), best first (best, diverse;
+    the lower index first among equals), or by employee (random)."""
     n = 0
     for i in range(s.solution.shape[0]):
         if s.shared[i] and s.platform[i] == Platform.ACTIVE:
@@ -129,7 +131,10 @@ def feed_pool(s):
     if n > 1 and s.feed_rule != FeedRule.RANDOM:
         posts = s.pool[:n].copy()
         if s.feed_rule == FeedRule.RECENT:
-            order = np.argsort(-s.t_changed[posts], kind="mergesort")
+            stamp = np.empty(n)
+            for r in range(n):
+                stamp[r] = s.t_changed[posts[r]] + uniform(key_feed, posts[r], 2)
+            order = np.argsort(-stamp, kind="mergesort")
         else:
             order = np.argsort(-s.fitness[posts], kind="mergesort")
         s.pool[:n] = posts[order]
@@ -203,11 +208,12 @@ def best_visible(s, i, key_feed, key_judge):
 
 
 @njit(cache=True, inline="always")
-def copy_error(s, i):
-    """R3c: employee ``i``'s copy error: the behavioural rate, less the share an active platform
-    user avoids (Technology's fidelity)."""
+def copy_error(s, i, j):
+    """R3c: employee ``i``'s error copying ``j``'s solution: the behavioural rate, less the share
+    Technology's fidelity avoids when both are active platform users (the solution is documented
+    on the platform)."""
     err = s.const[Const.COPY_ERROR]
-    if s.platform[i] == Platform.ACTIVE:
+    if j >= 0 and s.platform[i] == Platform.ACTIVE and s.platform[j] == Platform.ACTIVE:
         err *= 1.0 - s.mech[s.t, Mech.FIDELITY]
     return err
 
@@ -227,7 +233,7 @@ def plan_search(s, i, key, key_feed, key_share, key_judge):
             best, best_v = best_visible(s, i, key_feed, key_judge)
         best_sol = sol if best < 0 else s.solution[best]
         s2, f2, copied = search(sol, fit, best_sol, best_v, hero, s.empowered[i],
-                                int(s.const[Const.N_FLIP_HERO]), copy_error(s, i),
+                                int(s.const[Const.N_FLIP_HERO]), copy_error(s, i, best),
                                 m[Mech.P_ACCEPT_WORSE], s, key, i)
     s.solution_next[i] = s2
     s.fitness_next[i] = f2
