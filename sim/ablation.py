@@ -26,6 +26,11 @@ BASE = (
 )
 # March's organisational code instead of the stage gate (R5n, R5m)
 MARCH = ("rules.funnel=\"march_code\"",)
+# March (1991) itself: a reality of 30 bits, no individual search, a blank code, March's
+# socialization, no turnover or turbulence
+MARCH_1991 = (*MARCH, "rules.search=\"none\"", "rules.code_start=\"blank\"",
+              "rules.socialization=\"march\"", "landscape.kind=\"reality\"", "landscape.nk_n=30",
+              "landscape.nk_k=0", "landscape.p_turbulence=0", "behaviour.p_turnover=0")
 AGGREGATES = ("mean", "last", "sum")
 
 
@@ -172,10 +177,11 @@ CASES: list[Case] = [
     Case("process.capacity", "process", ("process.capacity=[2.0, 2.0]",), (),
          "launches", -1,
          "reviews per stage per step: at the informal capacity ideas queue and are withdrawn "
-         "before their review, so fewer launch"),
+         "before their review, so fewer launch", seeds=24),
     Case("process.gate_noise", "process", ("process.gate_noise=[0.25, 0.25]",), (),
          "launches", -1,
-         "every idea reviewed beats the deployed solution; a noisy gate rejects many of them"),
+         "every idea reviewed beats the deployed solution; a noisy gate rejects many of them",
+         seeds=24),
     Case("process.dur_screen/dur_develop/dur_pilot", "process", DURATIONS_OFF,
          ("advocates.sponsor_speed=[0.0, 0.0]",),
          "lead_time_median", 1,
@@ -185,33 +191,38 @@ CASES: list[Case] = [
          "code_fitness", -1,
          "the code takes fewer bits of each launch, so it lags the launched solutions",
          agg="mean"),
-    Case("process.p_code_learn", "process", ("process.p_code_learn=[0.1, 0.1]",), MARCH,
-         "mean_fitness", -1,
-         "march_code: the code (deployed) learns slower from the superior group, so the "
-         "deployed fitness averaged over the run is lower"),
+    Case("process.p_code_learn", "process", ("process.p_code_learn=[0.1, 0.1]",), MARCH_1991,
+         "code_knowledge", -1,
+         "March's setting (reality, no individual search, blank code): the code learns slower "
+         "from the superior group, so it knows less of reality over the first year",
+         agg="mean", steps=52),
     # --- Advocates ---
     Case("advocates.share", "advocates", ("advocates.share=[0.01, 0.01]",), ISOLATED,
          "mean_fitness", -1,
          "fewer advocates: fewer brokerage ties active (and fewer sponsors), so good solutions "
-         "spread less between isolated units: employees' mean fitness is lower", agg="mean"),
+         "spread less between isolated units: employees' mean fitness is lower", agg="mean",
+         seeds=32),
     Case("advocates.weight", "advocates", ("advocates.weight=[1.0, 1.0]",),
          ("rules.adoption=\"threshold\"", "behaviour.phi=0.5", "technology.p_ext=[0.002, 0.002]",
           "levers.technology=1.0", "advocates.weight=[2.0, 10.0]"),
          "platform_users", -1,
          "threshold adoption with thresholds so high that only an advocate's weight can tip its "
-         "colleagues: without the weight an adopting advocate starts no cascade", agg="mean"),
+         "colleagues: without the weight an adopting advocate starts no cascade", agg="mean",
+         seeds=24),
     Case("advocates.rel_share", "advocates", ("advocates.rel_share=[1.0, 1.0]",),
-         (*ISOLATED, "culture.p_share=[0.1, 0.1]", "advocates.share=[0.01, 0.1]"),
-         "crossed_unit_share", -1,
-         "advocates who share no more than others carry fewer solutions over their brokerage "
-         "ties: fewer launches come from another unit", seeds=32),
+         (*ISOLATED, "culture.p_share=[0.1, 0.1]", "advocates.share=[0.01, 0.1]",
+          "landscape.nk_k=0"),
+         "mean_fitness", -1,
+         "advocates who share no more than others show their solutions less, to their unit and "
+         "over their brokerage ties: good solutions spread slower between isolated units "
+         "(smooth landscape, first year)", agg="mean", steps=52),
     Case("advocates.sponsor_speed", "advocates", ("advocates.sponsor_speed=[0.1, 0.1]",), (),
          "lead_time_median", 1,
          "a sponsored idea saves less of each stage's time, so lead times are longer"),
     Case("graph.k_advocate", "advocates", ("graph.k_advocate=0",), ISOLATED,
          "crossed_unit_share", -1,
          "without brokerage ties nothing crosses between isolated units: no launch comes from "
-         "another unit"),
+         "another unit", seeds=24),
     # --- Culture ---
     Case("culture.p_empower", "culture", ("culture.p_empower=[0.002, 0.002]",), (),
          "final_hero_share", -1,
@@ -227,14 +238,14 @@ CASES: list[Case] = [
          "mean_fitness", 1,
          "tolerance of exploration: the empowered keep worse changes; without it employees' "
          "mean fitness is higher (the cost side; no benefit to the best fitness shows, see the "
-         "report)", agg="mean"),
+         "report)", agg="mean", seeds=24),
     Case("culture.p_lapse", "culture", ("culture.p_lapse=[0.05, 0.05]",), (),
          "platform_users", -1,
          "more active users lapse, so fewer are active", agg="mean"),
     Case("culture.p_socialize", "culture", ("culture.p_socialize=[0.05, 0.05]",), (),
          "mean_fitness", -1,
          "conformity: employees take the code's bits faster; the code lags their solutions, so "
-         "their mean fitness is lower", agg="mean"),
+         "their mean fitness is lower", agg="mean", seeds=24),
     # --- Technology ---
     Case("technology.reach", "technology", ("technology.reach=[0.1, 0.1]",), (),
          "final_platform_adoption", -1,
@@ -243,10 +254,12 @@ CASES: list[Case] = [
          "platform_users", -1,
          "a weaker roll-out push: adoption is slower", agg="mean"),
     Case("technology.platform_ties", "technology", ("technology.platform_ties=[0.1, 0.1]",),
-         ("technology.p_feed=[0.0, 0.0]", "levers.culture=0.0", "graph.k_inter=0.2"),
+         ("technology.p_feed=[0.0, 0.0]", "levers.culture=0.0", "graph.k_inter=0.2",
+          "landscape.nk_k=1"),
          "mean_fitness", -1,
          "fewer platform ties between active users: fewer solutions seen across units, so "
-         "employees' solutions improve slower (feed off, few weak ties)", agg="mean"),
+         "employees' solutions improve slower (feed off, few weak ties, a smoother landscape, "
+         "first year)", agg="mean", steps=52),
     Case("technology.p_feed", "technology", ("technology.p_feed=[0.02, 0.02]",),
          ("graph.k_intra=2", "graph.k_inter=0", "graph.k_platform=0", "levers.culture=0.0"),
          "mean_fitness", -1,
@@ -259,23 +272,25 @@ CASES: list[Case] = [
          ("behaviour.copy_error=0.2", "technology.fidelity=[0.0, 0.8]", "rules.funnel=\"none\""),
          "mean_fitness", -1,
          "active users' copies keep all the copy errors, and copies are kept as made: employees' "
-         "solutions are worse (no funnel, so search alone moves them)", agg="mean"),
+         "solutions are worse (no funnel, so search alone moves them)", agg="mean", seeds=24),
     # --- Customers and the market (no lever) ---
     Case("graph.k_customer (gate)", "", ("graph.k_customer=0",),
          (*NOISY_GATES, "behaviour.rel_contact=0.5", "population.n_customers=1000"),
          "launches", -1,
          "without customer contacts a submitter's gate noise is not reduced: more good ideas "
-         "are rejected"),
+         "are rejected", seeds=24),
     Case("graph.k_customer (judging)", "", ("graph.k_customer=0",),
-         ("behaviour.judge_noise=0.15", "behaviour.rel_contact=0.5", "rules.funnel=\"none\""),
+         ("behaviour.judge_noise=0.15", "behaviour.rel_contact=0.5", "rules.funnel=\"none\"",
+          "landscape.nk_k=0"),
          "mean_fitness", -1,
          "without customer contacts employees misjudge others' solutions more and copy worse "
-         "ones (no funnel, so search alone moves them)", agg="mean"),
+         "ones (no funnel, so search alone moves them; a smooth landscape, first year, so runs "
+         "do not part to different peaks)", agg="mean", steps=52),
     Case("customers.rel_feedback", "", ("customers.rel_feedback=0",),
          (*NOISY_GATES, "customers.p_value=0.1", "customers.rel_feedback=5"),
          "launches", -1,
          "pilots no longer learn from adopting customers: the pilot gate stays noisy and "
-         "rejects more good ideas", seeds=32),
+         "rejects more good ideas", seeds=64),
     Case("landscape.p_turbulence", "", ("landscape.p_turbulence=0",),
          ("landscape.p_turbulence=0.05",),
          "mean_fitness", 1,
