@@ -278,7 +278,7 @@ CASES: list[Case] = [
          (*NOISY_GATES, "behaviour.rel_contact=0.5", "population.n_customers=1000"),
          "launches", -1,
          "without customer contacts a submitter's gate noise is not reduced: more good ideas "
-         "are rejected", seeds=24),
+         "are rejected", seeds=40),
     Case("graph.k_customer (judging)", "", ("graph.k_customer=0",),
          ("behaviour.judge_noise=0.15", "behaviour.rel_contact=0.5", "rules.funnel=\"none\"",
           "landscape.nk_k=0"),
@@ -290,7 +290,7 @@ CASES: list[Case] = [
          (*NOISY_GATES, "customers.p_value=0.1", "customers.rel_feedback=5"),
          "launches", -1,
          "pilots no longer learn from adopting customers: the pilot gate stays noisy and "
-         "rejects more good ideas", seeds=64),
+         "rejects more good ideas", seeds=96),
     Case("landscape.p_turbulence", "", ("landscape.p_turbulence=0",),
          ("landscape.p_turbulence=0.05",),
          "mean_fitness", 1,
