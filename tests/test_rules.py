@@ -42,9 +42,15 @@ def test_platform_tie_activity():
 
 
 def test_zero_adoption_probabilities_nobody_adopts():
-    cfg = small(technology={"p_ext": (0.0, 0.0)})
+    cfg = small(technology={"p_ext": (0.0, 0.0)}, advocates={"share": (0.0, 0.0)})
     r = sim.simulate(cfg, seed=1, steps=40)
     assert (r.timeseries["platform_users"] == 0).all()
+    # R1c: advocates the platform reaches adopt it at once, and no one else without a push
+    cfg = small(technology={"p_ext": (0.0, 0.0), "reach": (1.0, 1.0)}, behaviour={"q_adopt": 0.0},
+                culture={"p_lapse": (0.0, 0.0)})
+    r = sim.simulate(cfg, seed=1, steps=40)
+    n_adv = r.timeseries["advocates"].to_numpy()
+    assert (np.round(r.timeseries["platform_users"].to_numpy() * 60) == n_adv).all() and n_adv[0] > 0
     cfg = small(customers={"p_value": 0.0, "rel_value": 0.0, "q_wom": 0.5})
     r = sim.simulate(cfg, seed=1, steps=40)
     assert (r.timeseries["customer_adoption"] == 0).all()

@@ -59,13 +59,19 @@ def reached(seed, reach, agent):
 
 @njit(cache=True, inline="always")
 def plan_platform(s, i, key):
-    """R1, R1r for employee ``i``: write its next platform state into ``s.platform_next[i]``;
-    an employee the platform does not reach cannot adopt it."""
+    """R1, R1r, R1c for employee ``i``: write its next platform state into ``s.platform_next[i]``;
+    an employee the platform does not reach cannot adopt it, and an advocate it reaches adopts it
+    at once (R1c: advocates champion the platform, so their weight in colleagues' decisions is
+    the weight of an adopter)."""
     m = s.mech[s.t]
     state = s.platform[i]
-    if state != Platform.ACTIVE and not reached(s.seed, m[Mech.REACH], i):
-        s.platform_next[i] = state
-        return
+    if state != Platform.ACTIVE:
+        if not reached(s.seed, m[Mech.REACH], i):
+            s.platform_next[i] = state
+            return
+        if is_advocate(s.adv_rank[i], m[Mech.N_ADVOCATES]):
+            s.platform_next[i] = Platform.ACTIVE
+            return
     # an active user's decision does not depend on the share
     share = 0.0 if state == Platform.ACTIVE else adopting_share(s, i)
     s.platform_next[i] = platform_next(s.adoption_rule, state, share, m[Mech.P_EXT],
