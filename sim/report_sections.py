@@ -341,7 +341,8 @@ def _grid(res, outcome, summary, factors, best, base, n_boot, seed, fg) -> Repor
         if key.significant and an.better_sign(outcome) * key.effect > 0:
             lead = f"{name} {'speeds up innovation' if outcome == an.SPEED else 'helps'} most"
         else:
-            lead = f"No lever helps beyond the noise; the best, {name.lower()},"
+            lead = (f"No lever helps beyond the noise. The largest estimate is {name.lower()}'s"
+                    if len(levers) > 1 else f"{name} does not help beyond the noise")
         sentences.append(f"{lead}: raising it from {key.low:g} to {key.high:g} "
                          f"{_change(outcome, key.effect, key.lo, key.hi)}"
                          + (f" (other levers, high minus low: {others})." if others else "."))
@@ -369,11 +370,30 @@ def _grid(res, outcome, summary, factors, best, base, n_boot, seed, fg) -> Repor
         findings += [x for x in shape_sentences if two]
     if shapes:
         findings.append(_rule_finding(shapes, split))
+    findings += _choice_findings(res, factors, n_boot, seed)
     every = [o for o in res.outcomes if o != an.CENSORED and res.runs[o].notna().any()]
     table = pd.concat([effects[o] if o in effects else an.main_effects(res, o, factors, n_boot, seed)
                        for o in every], keys=every, names=["outcome", None]).reset_index(level=0)
     return Report(res, " ".join(s for s in sentences if s), findings, figs, effects_all=table,
                   split=split)
+
+
+def _choice_findings(res, numeric: list[str], n_boot: int, seed: int) -> list[str]:
+    """A factor whose levels are choices (text, e.g. where advocates are placed) with two levels:
+    its paired effect (second level against the first, every other factor averaged) on the share
+    never reaching the target, the median time and the restricted mean (``_shape_sentence``)."""
+    out = []
+    if an.SPEED not in res.outcomes or an.CENSORED not in res.outcomes:
+        return out
+    for factor in res.factors:
+        levels = list(dict.fromkeys(res.points[factor].dropna()))
+        if factor in numeric or len(levels) != 2:
+            continue
+        c = Contrast(f"Changing {an.short_name(factor)} from {levels[0]} to {levels[1]}",
+                     (res.points[factor] == levels[1]).to_numpy(),
+                     (res.points[factor] == levels[0]).to_numpy())
+        out += [_shape_sentence(res, *x) for x in _shapes(res, [c], n_boot, seed)]
+    return out
 
 
 def _lever_shapes(res, levers: pd.DataFrame, n_boot: int, seed: int, shapes: list) -> list[str]:

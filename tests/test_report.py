@@ -426,3 +426,16 @@ def test_unresolved_sobol_indices_are_not_findings(tmp_path):
     table = report._sobol_table(rep)
     for r in bad.itertuples():
         assert f"unresolved ({r.ST:.2f} ± {r.ST_conf:.2f})" in table
+
+
+@pytest.mark.slow
+def test_a_choice_factor_gets_its_paired_effect_and_one_lever_its_own_lead(tmp_path):
+    """A text factor with two levels (advocate placement) is reported as a paired contrast; with one
+    lever varied, the lead names that lever instead of saying 'no lever'."""
+    from sim.sweep import run_experiment
+
+    out = run_experiment("advocate_placement", ci=True, out=tmp_path / "ap", progress=False)
+    rep = report.analyse(an.load_results(out), n_boot=200)
+    text = _text(rep)
+    assert "Changing advocate_placement from centrality to random" in text
+    assert "No lever helps" not in text and "the best, advocates,:" not in text
