@@ -17,7 +17,7 @@ description = "kill test"
 scenario = "baseline"
 seed = 11
 replicates = 12
-steps = 30
+steps = 90  # long enough that a sweep is still running when a test interrupts it
 timeseries = true
 [set]
 "population.n_employees" = 60
