@@ -29,7 +29,6 @@ def converged(s):
 def measure(s):
     """Write the state after step ``s.t`` into ``s.series[s.t]``; count the step as run."""
     n_emp = s.solution.shape[0]
-    n_cust = s.adopted.shape[0]
     n_group = np.zeros(_N_GROUPS, np.int64)
     n_platform = np.zeros(_N_PLATFORM, np.int64)
     n_stage = np.zeros(_N_STAGES, np.int64)
@@ -44,9 +43,6 @@ def measure(s):
         if s.idea_stage[i] != Stage.NONE:
             n_stage[s.idea_stage[i]] += 1
         n_ever += s.ever_submitted[i]
-    n_adopted = 0
-    for c in range(n_cust):
-        n_adopted += s.adopted[c]
     row = s.series[s.t]
     row[Series.DEPLOYED_FITNESS] = s.deployed_fitness
     row[Series.BEST_FITNESS] = best
@@ -61,7 +57,7 @@ def measure(s):
     row[Series.LAPSES] = s.counts[Count.LAPSES]
     row[Series.HERO_SHARE] = n_group[Group.HERO] / n_emp
     row[Series.PARTICIPATION] = n_ever / n_emp
-    row[Series.CUSTOMER_ADOPTION] = n_adopted / n_cust if n_cust > 0 else 0.0
+    row[Series.CUSTOMER_ADOPTION] = s.adopted_share  # counted by phase 7 (R7s)
     row[Series.ADVOCATES] = min(s.mech[s.t, Mech.N_ADVOCATES], n_emp)
     row[Series.TURBULENCE] = 1.0 if s.moved else 0.0
     row[Series.LOCKED_SHARE] = n_group[Group.LOCKED_DOWN] / n_emp
