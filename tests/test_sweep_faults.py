@@ -233,8 +233,11 @@ def test_ctrl_c_stops_cleanly_says_how_to_resume_and_resumes(tmp_path, experimen
     cmd = [sys.executable, "-m", "sim", "sweep", str(path), "--out", str(out)]
     cmd += ["--workers", str(workers)] if workers else []
     # a terminal's Ctrl-C reaches the whole process group: the sweep and its worker processes
+    # as from a terminal, SIGINT is not ignored even when the suite itself runs in the background
+    # (a non-interactive shell starts background jobs with SIGINT ignored, and children inherit it)
     proc = subprocess.Popen(cmd, cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
+                            text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     wait_for_chunks(proc, out, 4)
     if group:
         os.killpg(proc.pid, sig)

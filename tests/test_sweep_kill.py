@@ -17,10 +17,10 @@ description = "kill test"
 scenario = "baseline"
 seed = 11
 replicates = 12
-steps = 156  # long enough that a sweep is still running when a test interrupts it
+steps = 90  # long enough that a sweep is still running when a test interrupts it
 timeseries = true
 [set]
-"population.n_employees" = 150
+"population.n_employees" = 60
 "population.n_units" = 3
 "population.n_customers" = 120
 "landscape.nk_n" = 14
