@@ -53,25 +53,9 @@ LEVEL = 0.95
 # --------------------------------------------------------------------------------------------------
 # Censored innovation speed
 
-def kaplan_meier(times, censored) -> pd.DataFrame:
-    """Kaplan-Meier estimate of P(not yet at target after t): one row per distinct event time with
-    ``at_risk``, ``events`` and ``survival``. A run censored at t is at risk for events at t."""
-    t = np.asarray(times, float)
-    c = np.asarray(censored, bool)
-    keep = ~np.isnan(t)
-    t, c = t[keep], c[keep]
-    rows, s = [], 1.0
-    for u in np.unique(t[~c]):
-        n = int((t >= u).sum())
-        d = int(((t == u) & ~c).sum())
-        s *= 1.0 - d / n
-        rows.append((u, n, d, s))
-    return pd.DataFrame(rows, columns=["time", "at_risk", "events", "survival"])
-
-
 def rmst(times, censored, tau: float) -> float:
     """Restricted mean time to target: area under the Kaplan-Meier curve from 0 to ``tau``."""
-    km = kaplan_meier(times, censored)
+    km = survival_curve(times, censored)
     area, prev_t, prev_s = 0.0, 0.0, 1.0
     for t, s in zip(km["time"], km["survival"], strict=True):
         if t > tau:
@@ -94,7 +78,7 @@ def outcome_matrix(res: Results, outcome: str = SPEED) -> np.ndarray:
         tau = res.horizon
         if CENSORED in res.runs.columns and (values[res.runs[CENSORED]] < tau).any():
             # the mean of min(T, tau) is the Kaplan-Meier area only when censoring is at tau
-            raise ValueError("runs censored before the horizon: use kaplan_meier()/rmst() per point")
+            raise ValueError("runs censored before the horizon: use survival_curve()/rmst() per point")
         values = values.clip(upper=tau)
     table = pd.DataFrame({"point": res.runs["point"].astype(int),
                           "replicate": res.runs["replicate"].astype(int), "y": values})
@@ -262,8 +246,8 @@ def level_masks(res: Results, factor: str, within=None) -> tuple[np.ndarray, np.
 
 def survival_curve(times, censored) -> pd.DataFrame:
     """Kaplan-Meier 'share not yet at target' by SciPy (``scipy.stats.ecdf`` on right-censored
-    data): columns ``time`` (each distinct event time) and ``survival`` just after it. Agrees with
-    :func:`kaplan_meier` (tests); empty when no run reached the target."""
+    data): columns ``time`` (each distinct event time) and ``survival`` just after it; a run censored
+    at t is at risk for events at t. Empty when no run reached the target."""
     from scipy import stats  # imported here: keeps `import sim.analysis` light
 
     t = np.asarray(times, float)

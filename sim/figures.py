@@ -160,7 +160,7 @@ def km_curves(res: an.Results, points: dict[str, int], labels: pd.Series) -> go.
     tau = res.horizon
     for role, p in points.items():
         runs = res.runs[res.runs["point"] == p]
-        km = an.kaplan_meier(runs[an.SPEED], runs[an.CENSORED])
+        km = an.survival_curve(runs[an.SPEED], runs[an.CENSORED])
         x = np.r_[0.0, km["time"], tau]
         y = np.r_[1.0, km["survival"], km["survival"].iloc[-1] if len(km) else 1.0]
         area = an.rmst(runs[an.SPEED], runs[an.CENSORED], tau)
