@@ -12,7 +12,8 @@ from them. Synchronous phases write the next values into the ``*_next`` rows and
 at the end of the phase (read step t, write step t+1).
 
 Fields (shapes: E employees, C customers, D CSR entries, N landscape bits, K its epistasis, S steps):
-    world:     unit, threshold, slow (E; i8, f8, b1: a slow learner's seat), influencer (C; b1),
+    world:     unit, threshold, slow (E; i8, f8, b1: a slow learner's seat), access (E; f8: the
+               seat's fixed draw the platform's reach is compared with), influencer (C; b1),
                indptr (E+C+1; i8),
                nbr, kind, eu (D; i8, i1, f8), adv_rank, contacts (E; i8), dep (N, K+1; i8),
                exponent (f8)
@@ -62,7 +63,8 @@ _I8_2D, _F8_2D = types.Array(types.int64, 2, "C"), types.Array(types.float64, 2,
 # ``new_state`` are made from it
 FIELDS = (
     # world
-    ("unit", _I8), ("threshold", _F8), ("slow", _B1), ("influencer", _B1),
+    ("unit", _I8), ("threshold", _F8), ("slow", _B1), ("access", _F8),
+    ("influencer", _B1),
     ("indptr", _I8), ("nbr", _I8), ("kind", types.Array(types.int8, 1, "C")), ("eu", _F8),
     ("adv_rank", _I8), ("contacts", _I8), ("dep", _I8_2D), ("exponent", types.float64),
     # params
@@ -122,7 +124,7 @@ class PlainState(SimpleNamespace):
 
 
 @njit(cache=True)
-def _make(unit, threshold, slow, influencer, indptr, nbr, kind, eu, adv_rank, contacts, dep,
+def _make(unit, threshold, slow, access, influencer, indptr, nbr, kind, eu, adv_rank, contacts, dep,
           exponent, mech, const, adoption_rule, funnel_rule, soc_rule, feed_rule, search_rule,
           code_blank, reality, stop_converged, seed, empowered, resourceful, platform,
           platform_next, solution, solution_next, known, fitness, fitness_next, shared, shared_next,
@@ -136,6 +138,7 @@ def _make(unit, threshold, slow, influencer, indptr, nbr, kind, eu, adv_rank, co
     s.unit = unit
     s.threshold = threshold
     s.slow = slow
+    s.access = access
     s.influencer = influencer
     s.indptr = indptr
     s.nbr = nbr
@@ -214,6 +217,7 @@ def new_state(world: World, inputs: Inputs, seed: int, steps: int) -> State | Pl
     scenario; seed: run seed in [0, 2**63); steps: horizon (the rows of ``inputs.mech``).
     """
     from sim.phases import initialise
+    from sim.rules.technology import access_draws
 
     pop, g, land = world.population, world.graph, world.landscape
     n_emp, n_cust, nk_n = pop.n_employees, pop.n_customers, land.dep.shape[0]
@@ -221,6 +225,7 @@ def new_state(world: World, inputs: Inputs, seed: int, steps: int) -> State | Pl
     e_i8, e_b1 = (lambda: np.zeros(n_emp, np.int64)), (lambda: np.zeros(n_emp, np.bool_))
     values = {
         "unit": pop.unit, "threshold": world.threshold, "slow": world.slow,
+        "access": access_draws(int(seed), n_emp),
         "influencer": pop.influencer, "indptr": g.indptr, "nbr": g.nbr, "kind": g.kind, "eu": g.eu,
         "adv_rank": g.adv_rank, "contacts": g.contacts, "dep": land.dep,
         "exponent": float(land.exponent),

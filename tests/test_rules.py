@@ -79,8 +79,8 @@ def test_k0_local_search_reaches_global_max():
 def test_copy_and_explore():
     land = build_landscape(12, 3, 8.0, seed=1)
     src = 0b101010101010
-    assert search.copy_bits(0, src, 12, 0.0, K, 1) == src  # exact copy without errors
-    assert search.copy_bits(0, src, 12, 1.0, K, 1) == 0  # every bit miscopied
+    assert search.copy_bits(0, src, 0.0, K, 1) == src  # exact copy without errors
+    assert search.copy_bits(0, src, 1.0, K, 1) == 0  # every bit miscopied
     for agent in range(50):
         mask = search.explore_mask(12, 3, K, agent)
         assert 1 <= bin(mask).count("1") <= 3 and mask < (1 << 12)
@@ -95,11 +95,11 @@ def test_culture_rules():
     assert culture.group(True, True) == Group.HERO
     assert culture.group(False, False) == Group.DISENFRANCHISED
     full = 0b1111
-    assert culture.socialize(0b0000, full, 0b1111, full, 4, 1.0, Soc.ADOPT, K, 0) == (0b1111, full)
-    assert culture.socialize(0b0000, full, 0b1111, full, 4, 0.0, Soc.ADOPT, K, 0) == (0, full)
+    assert culture.socialize(0b0000, full, 0b1111, full, 1.0, Soc.ADOPT, K, 0) == (0b1111, full)
+    assert culture.socialize(0b0000, full, 0b1111, full, 0.0, Soc.ADOPT, K, 0) == (0, full)
     # March: an opposite belief becomes undecided, an undecided one takes the code's value; the
     # code's undecided bits (here bit 3) move nobody
-    got = culture.socialize(0b0001, 0b0011, 0b0110, 0b0111, 4, 1.0, Soc.MARCH, K, 0)
+    got = culture.socialize(0b0001, 0b0011, 0b0110, 0b0111, 1.0, Soc.MARCH, K, 0)
     assert got == (0b0100, 0b0100)
     assert not culture.submits(0, 0.5, 0.5, 1.0, 1, 1, 1, 1, K, 0)  # not better: never submits
     assert culture.submits(0, 0.6, 0.5, 1.0, 1, 1, 1, 1, K, 0)

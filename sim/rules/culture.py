@@ -7,6 +7,7 @@ employee's row; the kernel and the Mesa agents both call them."""
 
 from numba import njit
 
+from sim.bits import lowest_bit
 from sim.enums import Count, FunnelRule, Group, Platform, SocializationRule, Stage
 from sim.landscape import fitness_of
 from sim.params import Const, Mech
@@ -66,7 +67,7 @@ def submits(grp, fit, deployed_fit, p_submit, rel_hero, rel_locked, rel_rogue, r
 
 
 @njit(cache=True)
-def socialize(sol, known, code, code_known, nk_n, p_socialize, rule, key, agent):
+def socialize(sol, known, code, code_known, p_socialize, rule, key, agent):
     """R6a: on each bit where the code holds a belief and the employee's belief differs from it (or
     is undecided), with p_socialize (March's p1): rule ``adopt`` takes the code's value; rule
     ``march`` takes it only if undecided, and an opposite belief becomes undecided (March 1991).
@@ -74,8 +75,10 @@ def socialize(sol, known, code, code_known, nk_n, p_socialize, rule, key, agent)
     todo = code_known & ((sol ^ code) | ~known)
     if todo == 0 or p_socialize <= 0.0:
         return sol, known
-    for b in range(nk_n):
-        if (todo >> b) & 1 and uniform(key, agent, b) < p_socialize:
+    while todo:  # the bits to consider, lowest first (a draw each)
+        b = lowest_bit(todo)
+        todo &= todo - 1
+        if uniform(key, agent, b) < p_socialize:
             bit = 1 << b
             if rule == SocializationRule.ADOPT or (known & bit) == 0:
                 sol = (sol & ~bit) | (code & bit)
@@ -147,8 +150,8 @@ def learn(s, i, key_socialize, key_turnover):
     nk_n = s.dep.shape[0]
     # conformity: Culture sets the rate; slow learners' seats keep their own (March's mixed case)
     p_soc = c[Const.P_SOCIALIZE_SLOW] if s.slow[i] else s.mech[s.t, Mech.P_SOCIALIZE]
-    sol, known = socialize(s.solution[i], s.known[i], s.code_at_start, s.code_known_at_start, nk_n,
-                           p_soc, s.soc_rule, key_socialize, i)
+    sol, known = socialize(s.solution[i], s.known[i], s.code_at_start, s.code_known_at_start, p_soc,
+                           s.soc_rule, key_socialize, i)
     s.known[i] = known
     if sol != s.solution[i]:
         s.solution[i] = sol

@@ -10,6 +10,7 @@ slot 0 for the feed's post, 1 + k for its k-th colleague tie (CSR order).
 import numpy as np
 from numba import njit
 
+from sim.bits import lowest_bit
 from sim.enums import EdgeKind, FeedRule, Group, Platform, SearchRule
 from sim.landscape import fitness_of
 from sim.params import Const, Mech
@@ -40,12 +41,14 @@ def looks(velocity, key, agent):
 
 
 @njit(cache=True, inline="always")
-def copy_bits(own, src, nk_n, copy_error, key, agent):
+def copy_bits(own, src, copy_error, key, agent):
     """R3c: copy ``src``: each differing bit is taken with accuracy 1 - copy_error."""
     diff = own ^ src
     out = own
-    for b in range(nk_n):
-        if (diff >> b) & 1 and uniform(key, agent, SLOT_COPY + b) >= copy_error:
+    while diff:  # the differing bits, lowest first (a draw each)
+        b = lowest_bit(diff)
+        diff &= diff - 1
+        if uniform(key, agent, SLOT_COPY + b) >= copy_error:
             out ^= 1 << b
     return out
 
@@ -93,7 +96,7 @@ def search(sol, fit, best_sol, best_seen, is_hero, empowered, n_flip_hero, copy_
     """
     nk_n = land.dep.shape[0]
     if best_seen > fit:
-        cand = copy_bits(sol, best_sol, nk_n, copy_error, key, agent)
+        cand = copy_bits(sol, best_sol, copy_error, key, agent)
         if cand == sol:
             return sol, fit, False
         return cand, fitness_of(land, cand), True
@@ -115,29 +118,67 @@ def popcount(x):
     return n
 
 
+_SELECT_MAX = 64  # a feed window up to this many posts is selected by insertion, a larger one sorted
+
+
+@njit(cache=True, inline="always")
+def _feed_key(s, j, recent, key_feed):
+    """R3f: what the feed orders post ``j`` by (higher first): the step its solution changed plus
+    a draw in [0, 1) (recent: random order among equals), or its fitness."""
+    return s.t_changed[j] + uniform(key_feed, j, 2) if recent else s.fitness[j]
+
+
 @njit(cache=True)
 def feed_pool(s, key_feed):
     """R3f: the feed's posts this step, into ``s.pool[:s.pool_size]``: the solutions shared by
     active users, ordered by the feed rule: latest changed first, in random order among those
     changed at the same step (recent; a draw per post, FEED stream slot 2: employees are numbered
     by unit, so an order by index would show the first units only), best first (best, diverse;
-    the lower index first among equals), or by employee (random)."""
+    the lower index first among equals), or by employee (random).
+
+    Only the first ``feed_window`` posts (two at least: best reads the second when the first is
+    the reader's own) are ever read, so only they are put in order: the same posts in the same
+    order as a stable sort of the whole pool, selected in one pass."""
     n = 0
     for i in range(s.solution.shape[0]):
         if s.shared[i] and s.platform[i] == Platform.ACTIVE:
             s.pool[n] = i
             n += 1
     s.pool_size = n
-    if n > 1 and s.feed_rule != FeedRule.RANDOM:
-        posts = s.pool[:n].copy()
-        if s.feed_rule == FeedRule.RECENT:
-            stamp = np.empty(n)
-            for r in range(n):
-                stamp[r] = s.t_changed[posts[r]] + uniform(key_feed, posts[r], 2)
-            order = np.argsort(-stamp, kind="mergesort")
-        else:
-            order = np.argsort(-s.fitness[posts], kind="mergesort")
-        s.pool[:n] = posts[order]
+    if n < 2 or s.feed_rule == FeedRule.RANDOM:
+        return
+    recent = s.feed_rule == FeedRule.RECENT
+    w = min(n, max(2, int(s.const[Const.FEED_WINDOW])))
+    if w > _SELECT_MAX:
+        stamp = np.empty(n)
+        for r in range(n):
+            stamp[r] = _feed_key(s, s.pool[r], recent, key_feed)
+        top = s.pool[np.argsort(-stamp, kind="mergesort")[:w]]
+        s.pool[:w] = top
+        return
+    top = np.empty(w, np.int64)
+    top_key = np.empty(w)
+    m = 0
+    for r in range(n):
+        j = s.pool[r]
+        # a recent post's key is below its step + 1: skip the draw of one that cannot enter
+        if m == w and recent and s.t_changed[j] + 1.0 <= top_key[w - 1]:
+            continue
+        v = _feed_key(s, j, recent, key_feed)
+        if m == w and v <= top_key[w - 1]:
+            continue  # not above the last of the window (an equal post comes later)
+        p = m if m < w else w - 1  # the first place whose key is below v: after every equal
+        while p > 0 and top_key[p - 1] < v:
+            p -= 1
+        last = m if m < w else w - 1
+        for q in range(last, p, -1):
+            top[q] = top[q - 1]
+            top_key[q] = top_key[q - 1]
+        top[p] = j
+        top_key[p] = v
+        if m < w:
+            m += 1
+    s.pool[:w] = top
 
 
 @njit(cache=True, inline="always")

@@ -2,6 +2,7 @@
 tools that make users resourceful (R2b). Platform ties (R1a) are in ``sim.rules.ties``; what the
 feed shows and copy fidelity (R3c) in ``sim.rules.search``."""
 
+import numpy as np
 from numba import njit
 
 from sim.enums import AdoptionRule, Count, EdgeKind, Platform
@@ -51,10 +52,21 @@ def adopting_share(s, i):
 
 
 @njit(cache=True)
-def reached(seed, reach, agent):
-    """R1r: does the platform reach this employee? Its seat's fixed draw (ACCESS stream, step 0,
-    slot 0) falls below the Technology-set reach, so a larger reach adds seats and keeps the old."""
-    return uniform(step_key(seed, Stream.ACCESS, 0), agent, 0) < reach
+def access_draws(seed, n_emp):
+    """R1r: each seat's fixed draw (ACCESS stream, step 0, slot 0), drawn once per run: the
+    platform reaches a seat whose draw falls below the Technology-set reach."""
+    key = step_key(seed, Stream.ACCESS, 0)
+    out = np.empty(n_emp)
+    for i in range(n_emp):
+        out[i] = uniform(key, i, 0)
+    return out
+
+
+@njit(cache=True)
+def reached(access, reach):
+    """R1r: does the platform reach this employee? Its seat's fixed draw ``access``
+    (:func:`access_draws`) falls below the reach, so a larger reach adds seats and keeps the old."""
+    return access < reach
 
 
 @njit(cache=True, inline="always")
@@ -66,7 +78,7 @@ def plan_platform(s, i, key):
     m = s.mech[s.t]
     state = s.platform[i]
     if state != Platform.ACTIVE:
-        if not reached(s.seed, m[Mech.REACH], i):
+        if not reached(s.access[i], m[Mech.REACH]):
             s.platform_next[i] = state
             return
         if is_advocate(s.adv_rank[i], m[Mech.N_ADVOCATES]):
