@@ -7,7 +7,7 @@ from numba.cpython.unsafe.numbers import trailing_zeros
 
 def lowest_bit(x):
     """The index of the lowest 1 bit of ``x`` > 0."""
-    return (x & -x).bit_length() - 1
+    return (int(x) & -int(x)).bit_length() - 1
 
 
 @overload(lowest_bit, inline="always")

@@ -10,11 +10,13 @@ from numba import njit
 
 from sim.metrics import Series
 from sim.phases import STEP, begin_step, run_phase
+from sim.state import borrow
 
 
 @njit(cache=True)
-def run_kernel(s):
-    """Run the steps of state ``s`` (``s.series.shape[0]`` at most), filling its outputs."""
+def run_kernel(state):
+    """Run the steps of ``state`` (``state.series.shape[0]`` at most), filling its outputs."""
+    s = borrow(state)
     for t in range(s.series.shape[0]):
         begin_step(s, t)
         for phase in STEP:

@@ -112,10 +112,9 @@ def newcomer_flags(share_hero, share_locked, share_rogue, key, agent):
 def empower(s, i, key):
     """R2a (Culture empowers) and R2b (platform tools make users resourceful) for employee ``i``:
     its own flags only, updated in place."""
-    m = s.mech[s.t]
-    empowered = empowered_next(s.empowered[i], m[Mech.P_EMPOWER], key, i)
-    s.resourceful[i] = resourceful_next(s.resourceful[i], s.platform[i], m[Mech.P_RESOURCEFUL],
-                                        key, i)
+    empowered = empowered_next(s.empowered[i], s.mech[s.t, Mech.P_EMPOWER], key, i)
+    s.resourceful[i] = resourceful_next(s.resourceful[i], s.platform[i],
+                                        s.mech[s.t, Mech.P_RESOURCEFUL], key, i)
     s.empowered[i] = empowered
 
 
@@ -126,10 +125,10 @@ def submit(s, i, key):
     it (R5s); counts it."""
     if s.funnel_rule != FunnelRule.STAGE_GATE or s.idea_stage[i] != Stage.NONE:
         return  # ideas go to a stage gate only, one per employee at a time
-    c = s.const
     if not submits(group(s.empowered[i], s.resourceful[i]), s.fitness[i], s.deployed_fitness,
-                   s.mech[s.t, Mech.P_SUBMIT], c[Const.REL_SUBMIT_HERO], c[Const.REL_SUBMIT_LOCKED],
-                   c[Const.REL_SUBMIT_ROGUE], c[Const.REL_SUBMIT_DISENFRANCHISED], key, i):
+                   s.mech[s.t, Mech.P_SUBMIT], s.const[Const.REL_SUBMIT_HERO],
+                   s.const[Const.REL_SUBMIT_LOCKED], s.const[Const.REL_SUBMIT_ROGUE],
+                   s.const[Const.REL_SUBMIT_DISENFRANCHISED], key, i):
         return
     s.idea_sponsored[i] = sponsored(s, i)
     s.idea_stage[i] = Stage.SCREEN
@@ -146,10 +145,9 @@ def learn(s, i, key_socialize, key_turnover):
     """R6a: employee ``i`` moves toward the code as it stood at the start of the step; R6b: it may
     leave, and a newcomer takes the seat (R6c: same unit, ties, contacts and socialization rate;
     an idea the predecessor left in the funnel stays there)."""
-    c = s.const
     nk_n = s.dep.shape[0]
     # conformity: Culture sets the rate; slow learners' seats keep their own (March's mixed case)
-    p_soc = c[Const.P_SOCIALIZE_SLOW] if s.slow[i] else s.mech[s.t, Mech.P_SOCIALIZE]
+    p_soc = s.const[Const.P_SOCIALIZE_SLOW] if s.slow[i] else s.mech[s.t, Mech.P_SOCIALIZE]
     sol, known = socialize(s.solution[i], s.known[i], s.code_at_start, s.code_known_at_start, p_soc,
                            s.soc_rule, key_socialize, i)
     s.known[i] = known
@@ -157,10 +155,11 @@ def learn(s, i, key_socialize, key_turnover):
         s.solution[i] = sol
         s.fitness[i] = fitness_of(s, sol)
         s.t_changed[i] = s.t
-    if leaves(c[Const.P_TURNOVER], key_turnover, i):
+    if leaves(s.const[Const.P_TURNOVER], key_turnover, i):
         s.empowered[i], s.resourceful[i] = newcomer_flags(
-            c[Const.SHARE_HERO], c[Const.SHARE_LOCKED], c[Const.SHARE_ROGUE], key_turnover, i)
-        s.known[i] = random_known(nk_n, c[Const.P_BELIEF], key_turnover, i, NEWCOMER_KNOWN_SLOT)
+            s.const[Const.SHARE_HERO], s.const[Const.SHARE_LOCKED], s.const[Const.SHARE_ROGUE],
+            key_turnover, i)
+        s.known[i] = random_known(nk_n, s.const[Const.P_BELIEF], key_turnover, i, NEWCOMER_KNOWN_SLOT)
         s.solution[i] = random_solution(nk_n, key_turnover, i, NEWCOMER_SLOT) & s.known[i]
         s.fitness[i] = fitness_of(s, s.solution[i])
         s.platform[i] = Platform.NON_USER

@@ -49,10 +49,9 @@ def plan_adoption(s, c, key):
     if s.adopted[c]:
         s.adopted_next[c] = True
         return
-    k = s.const
     gain = s.deployed_fitness - s.initial_fitness
-    s.adopted_next[c] = customer_adopts(k[Const.P_VALUE], k[Const.REL_VALUE], gain, k[Const.Q_WOM],
-                                        adopted_share(s, c), key, c)
+    s.adopted_next[c] = customer_adopts(s.const[Const.P_VALUE], s.const[Const.REL_VALUE], gain,
+                                        s.const[Const.Q_WOM], adopted_share(s, c), key, c)
 
 
 @njit(cache=True, inline="always")

@@ -265,7 +265,6 @@ def plan_search(s, i, key, key_feed, key_share, key_judge):
     sharing into the ``*_next`` rows; the bits search changes become decided (its own row, at
     once)."""
     sol, fit = s.solution[i], s.fitness[i]
-    m = s.mech[s.t]
     hero = group(s.empowered[i], s.resourceful[i]) == Group.HERO
     best, best_v = -1, -1.0
     s2, f2, copied = sol, fit, False
@@ -275,15 +274,15 @@ def plan_search(s, i, key, key_feed, key_share, key_judge):
         best_sol = sol if best < 0 else s.solution[best]
         s2, f2, copied = search(sol, fit, best_sol, best_v, hero, s.empowered[i],
                                 int(s.const[Const.N_FLIP_HERO]), copy_error(s, i, best),
-                                m[Mech.P_ACCEPT_WORSE], s, key, i)
+                                s.mech[s.t, Mech.P_ACCEPT_WORSE], s, key, i)
     s.solution_next[i] = s2
     s.fitness_next[i] = f2
     s.known[i] |= s2 ^ sol
     s.origin_next[i] = origin_after_search(s.origin[i], s.origin[best] if copied else 0,
                                            s.unit[i], copied, s2 != sol)
-    s.shared_next[i] = shares_next(hero, is_advocate(s.adv_rank[i], m[Mech.N_ADVOCATES]),
-                                   m[Mech.P_SHARE], s.const[Const.REL_SHARE_HERO],
-                                   m[Mech.REL_SHARE_ADVOCATE], key_share, i)
+    s.shared_next[i] = shares_next(hero, is_advocate(s.adv_rank[i], s.mech[s.t, Mech.N_ADVOCATES]),
+                                   s.mech[s.t, Mech.P_SHARE], s.const[Const.REL_SHARE_HERO],
+                                   s.mech[s.t, Mech.REL_SHARE_ADVOCATE], key_share, i)
 
 
 @njit(cache=True, inline="always")

@@ -35,7 +35,6 @@ def platform_next(rule, state, share, p_ext, q_adopt, threshold, p_lapse, key, a
 def adopting_share(s, i):
     """R1, R1w: the weighted share of active users among employee ``i``'s usable colleague ties
     (advocates weigh more); 0 without usable ties. Summed in CSR order."""
-    m = s.mech[s.t]
     w_active = 0.0
     w_total = 0.0
     for e in range(s.indptr[i], s.indptr[i + 1]):
@@ -44,7 +43,8 @@ def adopting_share(s, i):
         if not tie_usable(s, i, e):
             continue
         j = s.nbr[e]
-        w = tie_weight(is_advocate(s.adv_rank[j], m[Mech.N_ADVOCATES]), m[Mech.W_ADVOCATE])
+        w = tie_weight(is_advocate(s.adv_rank[j], s.mech[s.t, Mech.N_ADVOCATES]),
+                       s.mech[s.t, Mech.W_ADVOCATE])
         w_total += w
         if s.platform[j] == Platform.ACTIVE:
             w_active += w
@@ -75,19 +75,18 @@ def plan_platform(s, i, key):
     an employee the platform does not reach cannot adopt it, and an advocate it reaches adopts it
     at once (R1c: advocates champion the platform, so their weight in colleagues' decisions is
     the weight of an adopter)."""
-    m = s.mech[s.t]
     state = s.platform[i]
     if state != Platform.ACTIVE:
-        if not reached(s.access[i], m[Mech.REACH]):
+        if not reached(s.access[i], s.mech[s.t, Mech.REACH]):
             s.platform_next[i] = state
             return
-        if is_advocate(s.adv_rank[i], m[Mech.N_ADVOCATES]):
+        if is_advocate(s.adv_rank[i], s.mech[s.t, Mech.N_ADVOCATES]):
             s.platform_next[i] = Platform.ACTIVE
             return
     # an active user's decision does not depend on the share
     share = 0.0 if state == Platform.ACTIVE else adopting_share(s, i)
-    s.platform_next[i] = platform_next(s.adoption_rule, state, share, m[Mech.P_EXT],
-                                       s.const[Const.Q_ADOPT], s.threshold[i], m[Mech.P_LAPSE],
+    s.platform_next[i] = platform_next(s.adoption_rule, state, share, s.mech[s.t, Mech.P_EXT],
+                                       s.const[Const.Q_ADOPT], s.threshold[i], s.mech[s.t, Mech.P_LAPSE],
                                        key, i)
 
 
