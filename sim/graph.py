@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from sim.config import Graph as GraphConfig
 from sim.enums import EdgeKind, Group
@@ -129,10 +130,9 @@ def build_graph(pop: Population, g: GraphConfig, max_advocate_share: float,
 
     # Advocates are ranked once per graph: by degree among colleagues (ties broken at random),
     # or at random. The Advocates lever sets how many of the ranking are advocates at each step.
-    a, b, _ = _dedupe(parts)
-    deg = np.bincount(np.concatenate([a, b]), minlength=n_emp)
+    deg = np.diff(_csr(*_concat(parts), n_emp, False)[0])  # distinct colleagues
     tiebreak = rng.permutation(n_emp)
-    order = np.lexsort((tiebreak, -deg)) if advocate_placement == "centrality" else tiebreak
+    order = _by_degree(deg, tiebreak) if advocate_placement == "centrality" else tiebreak
     adv_rank = np.empty(n_emp, np.int64)
     adv_rank[order] = np.arange(n_emp)
 
@@ -164,7 +164,7 @@ def build_graph(pop: Population, g: GraphConfig, max_advocate_share: float,
         if w.sum() <= 0:
             w = np.ones(n_emp)
         cust = np.repeat(np.arange(n_cust, dtype=np.int64), count)
-        emp = rng.choice(n_emp, size=cust.shape[0], p=w / w.sum())
+        emp = _choice(rng, w / w.sum(), cust.shape[0])
         add(emp, n_emp + cust, EdgeKind.EMP_CUST)
     if n_cust > 1 and g.customer_graph == "complete":
         ca, cb = np.triu_indices(n_cust, 1)
@@ -175,34 +175,179 @@ def build_graph(pop: Population, g: GraphConfig, max_advocate_share: float,
         keep = ca != cb
         add(n_emp + ca[keep], n_emp + cb[keep], EdgeKind.CUST_CUST)
 
-    a, b, idx = _dedupe(parts)
-    kind = np.concatenate([p[2] for p in parts])[idx]
-    eu = np.concatenate([p[3] for p in parts])[idx]
     n_nodes = n_emp + n_cust
-    src = np.concatenate([a, b])
-    dst = np.concatenate([b, a])
-    kind2 = np.concatenate([kind, kind])
-    eu2 = np.concatenate([eu, eu])
-    o = np.lexsort((dst, kind2, src))
+    indptr, nbr, kind, eu = _csr(*_concat(parts), n_nodes, True)
+    contacts = np.zeros(n_emp, np.int64)
+    if n_emp:
+        contacts[:] = _count_kind(indptr[:n_emp + 1], kind, int(EdgeKind.EMP_CUST))
+    return SocialGraph(indptr, nbr, kind, eu, adv_rank, contacts, n_emp)
+
+
+def _concat(parts):
+    """The candidate ties in the order they were drawn: (a, b, kind, eu) arrays."""
+    if not parts:
+        return (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int8),
+                np.empty(0, np.float64))
+    return tuple(np.concatenate([p[f] for p in parts]) for f in range(4))
+
+
+@njit(cache=True)
+def _csr(a, b, kind, eu, n_nodes, full):
+    """CSR of the distinct undirected ties among the candidates ``(a[e], b[e])`` (self-ties
+    dropped): each tie once per direction, with the kind and draw of its first candidate (earlier
+    kinds first), a row sorted by (kind, neighbour). Returns (indptr, nbr, kind, eu); with
+    ``full`` False only indptr is computed (the distinct degrees).
+
+    Candidates go to their rows in draw order (a counting sort), so in a row a stable sort by
+    neighbour puts each neighbour's first candidate first; the later ones are dropped.
+    """
+    m = a.shape[0]
+    start = np.zeros(n_nodes + 1, np.int64)
+    for e in range(m):
+        if a[e] != b[e]:
+            start[a[e] + 1] += 1
+            start[b[e] + 1] += 1
+    for v in range(n_nodes):
+        start[v + 1] += start[v]
+    fill = start[:n_nodes].copy()
+    other = np.empty(start[n_nodes], np.int64)
+    cand = np.empty(start[n_nodes], np.int64)
+    for e in range(m):
+        u, v = a[e], b[e]
+        if u != v:
+            other[fill[u]] = v
+            cand[fill[u]] = e
+            fill[u] += 1
+            other[fill[v]] = u
+            cand[fill[v]] = e
+            fill[v] += 1
     indptr = np.zeros(n_nodes + 1, np.int64)
-    np.cumsum(np.bincount(src, minlength=n_nodes), out=indptr[1:])
-    contacts = np.bincount(a[kind == EdgeKind.EMP_CUST], minlength=n_emp)[:n_emp].astype(np.int64)
-    return SocialGraph(indptr, dst[o].copy(), kind2[o].copy(), eu2[o].copy(), adv_rank,
-                       contacts, n_emp)
+    for v in range(n_nodes):  # each row in place: distinct neighbours, then by (kind, neighbour)
+        lo, hi = start[v], start[v + 1]
+        _sort_row(other, cand, lo, hi)
+        k = lo
+        for p in range(lo, hi):
+            if p == lo or other[p] != other[p - 1]:
+                other[k] = other[p]
+                cand[k] = cand[p]
+                k += 1
+        if full:
+            for p in range(lo, k):
+                other[p] += kind[cand[p]] * n_nodes
+            _sort_row(other, cand, lo, k)
+            for p in range(lo, k):
+                other[p] %= n_nodes
+        indptr[v + 1] = indptr[v] + k - lo
+    size = indptr[n_nodes] if full else 0
+    nbr = np.empty(size, np.int64)
+    kind_out = np.empty(size, np.int8)
+    eu_out = np.empty(size, np.float64)
+    if full:
+        for v in range(n_nodes):
+            shift = start[v] - indptr[v]
+            for p in range(indptr[v], indptr[v + 1]):
+                e = cand[p + shift]
+                nbr[p] = other[p + shift]
+                kind_out[p] = kind[e]
+                eu_out[p] = eu[e]
+    return indptr, nbr, kind_out, eu_out
 
 
-def _dedupe(parts):
-    """Unique undirected pairs (a < b), the first occurrence winning (earlier kinds first)."""
-    a = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, np.int64)
-    b = np.concatenate([p[1] for p in parts]) if parts else np.empty(0, np.int64)
-    lo, hi = np.minimum(a, b), np.maximum(a, b)
-    ok = lo != hi
-    key = lo * (int(max(hi.max(initial=0), 0)) + 1) + hi
-    key = np.where(ok, key, -1)
-    _, first = np.unique(key, return_index=True)
-    first = first[key[first] >= 0]
-    first.sort()
-    return lo[first], hi[first], first
+@njit(cache=True)
+def _sort_row(key, val, lo, hi):
+    """Stable sort of ``key[lo:hi]`` carrying ``val[lo:hi]`` along (insertion sort for short rows,
+    merge sort for long ones)."""
+    if hi - lo > 48:
+        o = np.argsort(key[lo:hi], kind="mergesort")
+        k = key[lo:hi][o]
+        w = val[lo:hi][o]
+        key[lo:hi] = k
+        val[lo:hi] = w
+        return
+    for p in range(lo + 1, hi):
+        k = key[p]
+        w = val[p]
+        q = p - 1
+        while q >= lo and key[q] > k:
+            key[q + 1] = key[q]
+            val[q + 1] = val[q]
+            q -= 1
+        key[q + 1] = k
+        val[q + 1] = w
+
+
+@njit(cache=True)
+def _count_kind(indptr, kind, which):
+    """Ties of kind ``which`` in each of the rows ``indptr`` delimits."""
+    out = np.zeros(indptr.shape[0] - 1, np.int64)
+    for v in range(out.shape[0]):
+        for p in range(indptr[v], indptr[v + 1]):
+            if kind[p] == which:
+                out[v] += 1
+    return out
+
+
+@njit(cache=True)
+def _by_degree(deg, tiebreak):
+    """Employees by decreasing degree, ties by increasing ``tiebreak`` (a permutation): what
+    ``np.lexsort((tiebreak, -deg))`` gives, by a counting sort."""
+    n = deg.shape[0]
+    top = 0
+    for i in range(n):
+        top = max(top, deg[i])
+    start = np.zeros(top + 2, np.int64)  # slot of degree d starts at start[top - d]
+    for i in range(n):
+        start[top - deg[i] + 1] += 1
+    for d in range(top + 1):
+        start[d + 1] += start[d]
+    by_tie = np.empty(n, np.int64)
+    for i in range(n):
+        by_tie[tiebreak[i]] = i
+    order = np.empty(n, np.int64)
+    for t in range(n):
+        i = by_tie[t]
+        order[start[top - deg[i]]] = i
+        start[top - deg[i]] += 1
+    return order
+
+
+def _choice(rng, p, size):
+    """``rng.choice(p.shape[0], size, p=p)`` (NumPy 2's sampler: the inverse of the cumulative
+    sum at ``rng.random(size)``, searchsorted to the right), with a bucketed search."""
+    cdf = p.cumsum()
+    cdf /= cdf[-1]
+    return _search_right(cdf, rng.random(size))
+
+
+@njit(cache=True)
+def _search_right(cdf, u):
+    """``np.searchsorted(cdf, u, side="right")`` for ``u`` in [0, 1) and ``cdf[-1] == 1``: the
+    range of the answer for u in [b / B, (b + 1) / B) is precomputed for B = 2**k buckets
+    (exact: B is a power of two), then a binary search runs inside it."""
+    n = cdf.shape[0]
+    nb = 1
+    while nb < n:
+        nb *= 2
+    first = np.empty(nb + 1, np.int64)  # first[b]: searchsorted(cdf, b / nb, side="right")
+    j = 0
+    for b in range(nb + 1):
+        x = b / nb
+        while j < n and cdf[j] <= x:
+            j += 1
+        first[b] = j
+    out = np.empty(u.shape[0], np.int64)
+    for s in range(u.shape[0]):
+        x = u[s]
+        b = int(x * nb)
+        lo, hi = first[b], first[b + 1]
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if cdf[mid] > x:
+                hi = mid
+            else:
+                lo = mid + 1
+        out[s] = lo
+    return out
 
 
 __all__ = ["EdgeKind", "Group", "SocialGraph", "build_graph"]
