@@ -130,7 +130,7 @@ def build_graph(pop: Population, g: GraphConfig, max_advocate_share: float,
 
     # Advocates are ranked once per graph: by degree among colleagues (ties broken at random),
     # or at random. The Advocates lever sets how many of the ranking are advocates at each step.
-    deg = np.diff(_csr(*_concat(parts), n_emp, False)[0])  # distinct colleagues
+    deg = np.diff(_csr(parts, n_emp, False)[0])  # distinct colleagues
     tiebreak = rng.permutation(n_emp)
     order = _by_degree(deg, tiebreak) if advocate_placement == "centrality" else tiebreak
     adv_rank = np.empty(n_emp, np.int64)
@@ -176,104 +176,151 @@ def build_graph(pop: Population, g: GraphConfig, max_advocate_share: float,
         add(n_emp + ca[keep], n_emp + cb[keep], EdgeKind.CUST_CUST)
 
     n_nodes = n_emp + n_cust
-    indptr, nbr, kind, eu = _csr(*_concat(parts), n_nodes, True)
+    indptr, nbr, kind, eu = _csr(parts, n_nodes)
     contacts = np.zeros(n_emp, np.int64)
     if n_emp:
         contacts[:] = _count_kind(indptr[:n_emp + 1], kind, int(EdgeKind.EMP_CUST))
     return SocialGraph(indptr, nbr, kind, eu, adv_rank, contacts, n_emp)
 
 
-def _concat(parts):
-    """The candidate ties in the order they were drawn: (a, b, kind, eu) arrays."""
-    if not parts:
-        return (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int8),
-                np.empty(0, np.float64))
-    return tuple(np.concatenate([p[f] for p in parts]) for f in range(4))
+_BUCKET_BITS = 11  # rows per bucket of the CSR build: 2**11 (their ties fit in the L2 cache)
+_N_KINDS = 8  # edge kinds are below 8 (EdgeKind)
+
+
+def _csr(parts, n_nodes, full=True):
+    """CSR of the distinct undirected ties among the candidates ``parts`` (a, b, kind, eu) in
+    draw order, self-ties dropped: each tie once per direction, with the kind and draw of its first
+    candidate (earlier parts first), a row sorted by (kind, neighbour). Returns (indptr, nbr,
+    kind, eu); with ``full`` False only indptr (the distinct degrees).
+
+    Two stable counting sorts: the directed candidates go to buckets of 2**_BUCKET_BITS rows
+    (a few thousand streams, written in order), then each bucket, small enough to stay in
+    cache, to its rows; in a row a stable sort by neighbour puts each neighbour's first candidate
+    first, the later ones are dropped, and the rest is sorted by (kind, neighbour).
+    """
+    n_buckets = (n_nodes >> _BUCKET_BITS) + 1
+    count = np.zeros(n_buckets + 1, np.int64)
+    for a, b, _, _ in parts:
+        _bucket_count(a, b, count)
+    np.cumsum(count, out=count)
+    total = int(count[-1])
+    pos = count[:-1].copy()
+    row = np.empty(total, np.int32)  # row within its bucket
+    other = np.empty(total, np.int64)
+    kind = np.empty(total, np.int8)
+    eu = np.empty(total, np.float64)
+    for a, b, k, u in parts:
+        _bucket_fill(a, b, k, u, pos, row, other, kind, eu)
+    idx_bits = max(int(np.max(np.diff(count), initial=1)) - 1, 1).bit_length()
+    if idx_bits + max(n_nodes - 1, 1).bit_length() > 62:
+        raise ValueError(f"graph too large to build: {n_nodes} nodes, {total} directed ties")
+    return _rows(count, row, other, kind, eu, n_nodes, full, idx_bits)
 
 
 @njit(cache=True)
-def _csr(a, b, kind, eu, n_nodes, full):
-    """CSR of the distinct undirected ties among the candidates ``(a[e], b[e])`` (self-ties
-    dropped): each tie once per direction, with the kind and draw of its first candidate (earlier
-    kinds first), a row sorted by (kind, neighbour). Returns (indptr, nbr, kind, eu); with
-    ``full`` False only indptr is computed (the distinct degrees).
-
-    Candidates go to their rows in draw order (a counting sort), so in a row a stable sort by
-    neighbour puts each neighbour's first candidate first; the later ones are dropped.
-    """
-    m = a.shape[0]
-    start = np.zeros(n_nodes + 1, np.int64)
-    for e in range(m):
+def _bucket_count(a, b, count):
+    for e in range(a.shape[0]):
         if a[e] != b[e]:
-            start[a[e] + 1] += 1
-            start[b[e] + 1] += 1
-    for v in range(n_nodes):
-        start[v + 1] += start[v]
-    fill = start[:n_nodes].copy()
-    other = np.empty(start[n_nodes], np.int64)
-    cand = np.empty(start[n_nodes], np.int64)
-    for e in range(m):
-        u, v = a[e], b[e]
-        if u != v:
-            other[fill[u]] = v
-            cand[fill[u]] = e
-            fill[u] += 1
-            other[fill[v]] = u
-            cand[fill[v]] = e
-            fill[v] += 1
-    indptr = np.zeros(n_nodes + 1, np.int64)
-    for v in range(n_nodes):  # each row in place: distinct neighbours, then by (kind, neighbour)
-        lo, hi = start[v], start[v + 1]
-        _sort_row(other, cand, lo, hi)
-        k = lo
-        for p in range(lo, hi):
-            if p == lo or other[p] != other[p - 1]:
-                other[k] = other[p]
-                cand[k] = cand[p]
-                k += 1
-        if full:
-            for p in range(lo, k):
-                other[p] += kind[cand[p]] * n_nodes
-            _sort_row(other, cand, lo, k)
-            for p in range(lo, k):
-                other[p] %= n_nodes
-        indptr[v + 1] = indptr[v] + k - lo
-    size = indptr[n_nodes] if full else 0
-    nbr = np.empty(size, np.int64)
+            count[(a[e] >> _BUCKET_BITS) + 1] += 1
+            count[(b[e] >> _BUCKET_BITS) + 1] += 1
+
+
+@njit(cache=True)
+def _bucket_fill(a, b, k, u, pos, row, other, kind, eu):
+    low = (1 << _BUCKET_BITS) - 1
+    for e in range(a.shape[0]):
+        s, t = a[e], b[e]
+        if s != t:
+            p = pos[s >> _BUCKET_BITS]
+            pos[s >> _BUCKET_BITS] = p + 1
+            row[p] = s & low
+            other[p] = t
+            kind[p] = k[e]
+            eu[p] = u[e]
+            p = pos[t >> _BUCKET_BITS]
+            pos[t >> _BUCKET_BITS] = p + 1
+            row[p] = t & low
+            other[p] = s
+            kind[p] = k[e]
+            eu[p] = u[e]
+
+
+@njit(cache=True)
+def _rows(bucket, row, other, kind, eu, n_nodes, full, idx_bits):
+    """Second pass of :func:`_csr`: each bucket's candidates to their rows, rows deduplicated
+    and sorted, written out in row order. A row entry is one int64, neighbour << idx_bits | the
+    candidate's place in its bucket (its draw order), so sorting the row sorts by neighbour with
+    each neighbour's first candidate first."""
+    rows = 1 << _BUCKET_BITS
+    size = other.shape[0] if full else 0  # an upper bound (duplicates are dropped)
+    nbr_out = np.empty(size, np.int64)
     kind_out = np.empty(size, np.int8)
     eu_out = np.empty(size, np.float64)
-    if full:
-        for v in range(n_nodes):
-            shift = start[v] - indptr[v]
-            for p in range(indptr[v], indptr[v + 1]):
-                e = cand[p + shift]
-                nbr[p] = other[p + shift]
-                kind_out[p] = kind[e]
-                eu_out[p] = eu[e]
-    return indptr, nbr, kind_out, eu_out
+    indptr = np.zeros(n_nodes + 1, np.int64)
+    biggest = 0
+    for c in range(bucket.shape[0] - 1):
+        biggest = max(biggest, bucket[c + 1] - bucket[c])
+    key = np.empty(biggest, np.int64)
+    start = np.empty(rows + 1, np.int64)
+    idx_mask = (np.int64(1) << idx_bits) - 1
+    at = np.empty(_N_KINDS + 1, np.int64)
+    out = 0
+    for c in range(bucket.shape[0] - 1):
+        lo, hi = bucket[c], bucket[c + 1]
+        base = c * rows
+        start[:] = 0
+        for p in range(lo, hi):
+            start[row[p] + 1] += 1
+        for r in range(rows):
+            start[r + 1] += start[r]
+        for p in range(lo, hi):
+            r = row[p]
+            key[start[r]] = (other[p] << idx_bits) | (p - lo)
+            start[r] += 1
+        first = 0  # start[r] is now the end of row r
+        for r in range(min(rows, n_nodes - base)):
+            end = start[r]
+            _sort_keys(key, first, end)  # by neighbour, then draw order
+            k = first
+            for p in range(first, end):
+                if p == first or (key[p] >> idx_bits) != (key[p - 1] >> idx_bits):
+                    key[k] = key[p]
+                    k += 1
+            if full:  # a stable counting sort by kind keeps the neighbours in order
+                at[:] = 0
+                for p in range(first, k):
+                    at[kind[lo + (key[p] & idx_mask)] + 1] += 1
+                at[0] = out
+                for d in range(_N_KINDS):
+                    at[d + 1] += at[d]
+                for p in range(first, k):
+                    q = lo + (key[p] & idx_mask)
+                    d = kind[q]
+                    s = at[d]
+                    at[d] = s + 1
+                    nbr_out[s] = key[p] >> idx_bits
+                    kind_out[s] = d
+                    eu_out[s] = eu[q]
+            out += k - first
+            indptr[base + r + 1] = out
+            first = end
+    # views: the few duplicates' room is left unused rather than copying every tie again
+    return indptr, nbr_out[:out], kind_out[:out], eu_out[:out]
 
 
 @njit(cache=True)
-def _sort_row(key, val, lo, hi):
-    """Stable sort of ``key[lo:hi]`` carrying ``val[lo:hi]`` along (insertion sort for short rows,
-    merge sort for long ones)."""
+def _sort_keys(key, lo, hi):
+    """Sort ``key[lo:hi]`` (distinct values) in place: insertion sort for short rows."""
     if hi - lo > 48:
-        o = np.argsort(key[lo:hi], kind="mergesort")
-        k = key[lo:hi][o]
-        w = val[lo:hi][o]
-        key[lo:hi] = k
-        val[lo:hi] = w
+        key[lo:hi] = np.sort(key[lo:hi])
         return
     for p in range(lo + 1, hi):
         k = key[p]
-        w = val[p]
         q = p - 1
         while q >= lo and key[q] > k:
             key[q + 1] = key[q]
-            val[q + 1] = val[q]
             q -= 1
         key[q + 1] = k
-        val[q + 1] = w
 
 
 @njit(cache=True)
