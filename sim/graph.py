@@ -49,34 +49,70 @@ def _pairs_across(rng, n_pairs, unit, pool_u, n_units):
     if n_units < 2:
         keep = u != v
         return u[keep], v[keep]
-    bad = unit[u] == unit[v]
-    for _ in range(1000):  # resample the clashes; converges geometrically
-        if not bad.any():
-            break
-        v[bad] = rng.integers(0, n, int(bad.sum()))
-        bad = unit[u] == unit[v]
+    bad = _resample_clashes(rng, u, v, unit, n)
     return u[~bad], v[~bad]
+
+
+def _resample_clashes(rng, u, v, unit, n):
+    """Redraw ``v`` (uniform in [0, n)) where ``unit[u] == unit[v]``, up to 1000 rounds
+    (converges geometrically; each round draws one integer per clash, in position order, and
+    checks only the redrawn); return the clashes left."""
+    clash = np.flatnonzero(unit[u] == unit[v])
+    for _ in range(1000):
+        if not clash.shape[0]:
+            break
+        v[clash] = rng.integers(0, n, clash.shape[0])
+        clash = clash[unit[u[clash]] == unit[v[clash]]]
+    bad = np.zeros(u.shape[0], np.bool_)
+    bad[clash] = True
+    return bad
 
 
 def _small_world(rng, unit, k, p_rewire):
     """Watts-Strogatz ring lattice per unit (mean degree ~k) with rewiring inside the unit."""
-    n = unit.shape[0]
-    start = np.searchsorted(unit, unit, side="left")
-    size = np.searchsorted(unit, unit, side="right") - start
-    off = np.arange(n) - start
-    half = np.minimum(k, size - 1) // 2
-    src, dst = [], []
-    for j in range(1, int(half.max(initial=0)) + 1):
-        m = half >= j
-        src.append(np.nonzero(m)[0])
-        dst.append(start[m] + (off[m] + j) % size[m])
-    if not src:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    a, b = np.concatenate(src), np.concatenate(dst)
+    a, b, start, size = _ring(unit, k)
+    if not a.shape[0]:
+        return a, b
+    off = np.arange(unit.shape[0]) - start
     rew = rng.random(a.shape[0]) < p_rewire
     sz = size[a[rew]]
     b[rew] = start[a[rew]] + (off[a[rew]] + 1 + rng.integers(0, sz - 1)) % sz
     return a, b
+
+
+@njit(cache=True)
+def _ring(unit, k):
+    """The ring lattices of :func:`_small_world` before rewiring: for j = 1 .. k // 2, every
+    employee i with j <= half_i = min(k, size - 1) // 2 tied to its j-th successor in its unit's
+    ring (in that order: j outer, i inner). Also each employee's unit start and size (units are
+    contiguous blocks)."""
+    n = unit.shape[0]
+    start = np.empty(n, np.int64)
+    size = np.empty(n, np.int64)
+    i = 0
+    while i < n:
+        e = i
+        while e < n and unit[e] == unit[i]:
+            e += 1
+        start[i:e] = i
+        size[i:e] = e - i
+        i = e
+    top = 0
+    total = 0
+    for i in range(n):
+        h = min(k, size[i] - 1) // 2
+        top = max(top, h)
+        total += h
+    a = np.empty(total, np.int64)
+    b = np.empty(total, np.int64)
+    p = 0
+    for j in range(1, top + 1):
+        for i in range(n):
+            if min(k, size[i] - 1) // 2 >= j:
+                a[p] = i
+                b[p] = start[i] + (i - start[i] + j) % size[i]
+                p += 1
+    return a, b, start, size
 
 
 def _classic(rng, n, kind, k):
@@ -105,18 +141,31 @@ def _classic(rng, n, kind, k):
 def build_graph(pop: Population, g: GraphConfig, max_advocate_share: float,
                 advocate_placement: str, seed: int) -> SocialGraph:
     """Build the graph of ODD section 3 from the run seed's GRAPH stream."""
+    n_emp = pop.n_employees
+    parts, adv_rank = _candidates(pop, g, max_advocate_share, advocate_placement, seed)
+    indptr, nbr, kind, eu = _csr(parts, n_emp + pop.n_customers)  # consumes parts
+    contacts = np.zeros(n_emp, np.int64)
+    if n_emp:
+        contacts[:] = _count_kind(indptr[:n_emp + 1], kind, int(EdgeKind.EMP_CUST))
+    return SocialGraph(indptr, nbr, kind, eu, adv_rank, contacts, n_emp)
+
+
+_NO_DRAWS = np.empty(0, np.float64)
+
+
+def _candidates(pop, g, max_advocate_share, advocate_placement, seed):
+    """The candidate ties in draw order, as parts (a, b, kind, eu draws or none: 0), and the
+    advocates' ranking."""
     rng = generator(seed, Stream.GRAPH)
     n_emp, n_cust = pop.n_employees, pop.n_customers
     unit = pop.unit
     n_units = int(unit.max()) + 1 if n_emp else 0
     everyone = np.arange(n_emp, dtype=np.int64)
-    parts = []  # (a, b, kind, eu)
+    parts = []
 
     def add(a, b, kind, eu=None):
-        a = np.asarray(a, np.int64)
-        b = np.asarray(b, np.int64)
-        parts.append((a, b, np.full(a.shape[0], kind, np.int8),
-                      np.zeros(a.shape[0]) if eu is None else eu))
+        parts.append((np.asarray(a, np.int64), np.asarray(b, np.int64), int(kind),
+                      _NO_DRAWS if eu is None else eu))
 
     if g.employee_graph == "small_world":
         add(*_small_world(rng, unit, int(g.k_intra), g.p_rewire), EdgeKind.INTRA)
@@ -130,7 +179,7 @@ def build_graph(pop: Population, g: GraphConfig, max_advocate_share: float,
 
     # Advocates are ranked once per graph: by degree among colleagues (ties broken at random),
     # or at random. The Advocates lever sets how many of the ranking are advocates at each step.
-    deg = np.diff(_csr(parts, n_emp, False)[0])  # distinct colleagues
+    deg = np.diff(_csr(list(parts), n_emp, False)[0])  # distinct colleagues
     tiebreak = rng.permutation(n_emp)
     order = _by_degree(deg, tiebreak) if advocate_placement == "centrality" else tiebreak
     adv_rank = np.empty(n_emp, np.int64)
@@ -142,13 +191,7 @@ def build_graph(pop: Population, g: GraphConfig, max_advocate_share: float,
         cand = np.repeat(order[:n_cand], per)
         v = rng.integers(0, n_emp, cand.shape[0])
         if n_units > 1:
-            bad = unit[cand] == unit[v]
-            for _ in range(1000):
-                if not bad.any():
-                    break
-                v[bad] = rng.integers(0, n_emp, int(bad.sum()))
-                bad = unit[cand] == unit[v]
-            keep = ~bad
+            keep = ~_resample_clashes(rng, cand, v, unit, n_emp)
         else:
             keep = cand != v
         add(cand[keep], v[keep], EdgeKind.ADVOCATE)
@@ -174,29 +217,25 @@ def build_graph(pop: Population, g: GraphConfig, max_advocate_share: float,
         ca, cb = rng.integers(0, n_cust, m), rng.integers(0, n_cust, m)
         keep = ca != cb
         add(n_emp + ca[keep], n_emp + cb[keep], EdgeKind.CUST_CUST)
-
-    n_nodes = n_emp + n_cust
-    indptr, nbr, kind, eu = _csr(parts, n_nodes)
-    contacts = np.zeros(n_emp, np.int64)
-    if n_emp:
-        contacts[:] = _count_kind(indptr[:n_emp + 1], kind, int(EdgeKind.EMP_CUST))
-    return SocialGraph(indptr, nbr, kind, eu, adv_rank, contacts, n_emp)
+    return parts, adv_rank
 
 
-_BUCKET_BITS = 11  # rows per bucket of the CSR build: 2**11 (their ties fit in the L2 cache)
+_BUCKET_BITS = 11  # rows per bucket of the CSR build: 2**11 (their ties fit in the L2 cache; <= 12)
 _N_KINDS = 8  # edge kinds are below 8 (EdgeKind)
 
 
 def _csr(parts, n_nodes, full=True):
     """CSR of the distinct undirected ties among the candidates ``parts`` (a, b, kind, eu) in
     draw order, self-ties dropped: each tie once per direction, with the kind and draw of its first
-    candidate (earlier parts first), a row sorted by (kind, neighbour). Returns (indptr, nbr,
-    kind, eu); with ``full`` False only indptr (the distinct degrees).
+    candidate (earlier parts first; a part without draws has eu 0), a row sorted by (kind,
+    neighbour). Returns (indptr, nbr, kind, eu); with ``full`` False only indptr (the distinct
+    degrees). Empties the list ``parts`` as they are read, so their arrays can be freed.
 
     Two stable counting sorts: the directed candidates go to buckets of 2**_BUCKET_BITS rows
     (a few thousand streams, written in order), then each bucket, small enough to stay in
     cache, to its rows; in a row a stable sort by neighbour puts each neighbour's first candidate
-    first, the later ones are dropped, and the rest is sorted by (kind, neighbour).
+    first, the later ones are dropped, and the rest is sorted by (kind, neighbour). The rows are
+    written over the buckets' arrays, which they never overtake.
     """
     n_buckets = (n_nodes >> _BUCKET_BITS) + 1
     count = np.zeros(n_buckets + 1, np.int64)
@@ -205,16 +244,16 @@ def _csr(parts, n_nodes, full=True):
     np.cumsum(count, out=count)
     total = int(count[-1])
     pos = count[:-1].copy()
-    row = np.empty(total, np.int32)  # row within its bucket
-    other = np.empty(total, np.int64)
-    kind = np.empty(total, np.int8)
+    packed = np.empty(total, np.int64)  # neighbour << 16 | kind << 12 | row within the bucket
     eu = np.empty(total, np.float64)
-    for a, b, k, u in parts:
-        _bucket_fill(a, b, k, u, pos, row, other, kind, eu)
+    while parts:
+        a, b, k, u = parts.pop(0)
+        _bucket_fill(a, b, k, u, pos, packed, eu)
+        del a, b, u
     idx_bits = max(int(np.max(np.diff(count), initial=1)) - 1, 1).bit_length()
     if idx_bits + max(n_nodes - 1, 1).bit_length() > 62:
         raise ValueError(f"graph too large to build: {n_nodes} nodes, {total} directed ties")
-    return _rows(count, row, other, kind, eu, n_nodes, full, idx_bits)
+    return _rows(count, packed, eu, n_nodes, full, idx_bits)
 
 
 @njit(cache=True)
@@ -226,41 +265,41 @@ def _bucket_count(a, b, count):
 
 
 @njit(cache=True)
-def _bucket_fill(a, b, k, u, pos, row, other, kind, eu):
+def _bucket_fill(a, b, kind, u, pos, packed, eu):
     low = (1 << _BUCKET_BITS) - 1
+    d = np.int64(kind) << 12
+    draws = u.shape[0] > 0
     for e in range(a.shape[0]):
         s, t = a[e], b[e]
         if s != t:
+            x = u[e] if draws else 0.0
             p = pos[s >> _BUCKET_BITS]
             pos[s >> _BUCKET_BITS] = p + 1
-            row[p] = s & low
-            other[p] = t
-            kind[p] = k[e]
-            eu[p] = u[e]
+            packed[p] = (t << 16) | d | (s & low)
+            eu[p] = x
             p = pos[t >> _BUCKET_BITS]
             pos[t >> _BUCKET_BITS] = p + 1
-            row[p] = t & low
-            other[p] = s
-            kind[p] = k[e]
-            eu[p] = u[e]
+            packed[p] = (s << 16) | d | (t & low)
+            eu[p] = x
 
 
 @njit(cache=True)
-def _rows(bucket, row, other, kind, eu, n_nodes, full, idx_bits):
+def _rows(bucket, packed, eu, n_nodes, full, idx_bits):
     """Second pass of :func:`_csr`: each bucket's candidates to their rows, rows deduplicated
-    and sorted, written out in row order. A row entry is one int64, neighbour << idx_bits | the
-    candidate's place in its bucket (its draw order), so sorting the row sorts by neighbour with
-    each neighbour's first candidate first."""
+    and sorted, written out in row order over ``packed`` (as neighbours) and ``eu``: a bucket is
+    copied out before its rows are written, and the rows so far never hold more entries than the
+    buckets so far. A row entry is one int64, neighbour << idx_bits | the candidate's place in
+    its bucket (its draw order), so sorting the row sorts by neighbour with each neighbour's first
+    candidate first."""
     rows = 1 << _BUCKET_BITS
-    size = other.shape[0] if full else 0  # an upper bound (duplicates are dropped)
-    nbr_out = np.empty(size, np.int64)
-    kind_out = np.empty(size, np.int8)
-    eu_out = np.empty(size, np.float64)
+    kind_out = np.empty(packed.shape[0] if full else 0, np.int8)
     indptr = np.zeros(n_nodes + 1, np.int64)
     biggest = 0
     for c in range(bucket.shape[0] - 1):
         biggest = max(biggest, bucket[c + 1] - bucket[c])
     key = np.empty(biggest, np.int64)
+    kd = np.empty(biggest, np.int8)  # the bucket's kinds and draws, by place in the bucket
+    ud = np.empty(biggest, np.float64)
     start = np.empty(rows + 1, np.int64)
     idx_mask = (np.int64(1) << idx_bits) - 1
     at = np.empty(_N_KINDS + 1, np.int64)
@@ -270,13 +309,16 @@ def _rows(bucket, row, other, kind, eu, n_nodes, full, idx_bits):
         base = c * rows
         start[:] = 0
         for p in range(lo, hi):
-            start[row[p] + 1] += 1
+            start[(packed[p] & 0xFFF) + 1] += 1
         for r in range(rows):
             start[r + 1] += start[r]
         for p in range(lo, hi):
-            r = row[p]
-            key[start[r]] = (other[p] << idx_bits) | (p - lo)
+            x = packed[p]
+            r = x & 0xFFF
+            key[start[r]] = ((x >> 16) << idx_bits) | (p - lo)
             start[r] += 1
+            kd[p - lo] = (x >> 12) & 0xF
+            ud[p - lo] = eu[p]
         first = 0  # start[r] is now the end of row r
         for r in range(min(rows, n_nodes - base)):
             end = start[r]
@@ -289,23 +331,25 @@ def _rows(bucket, row, other, kind, eu, n_nodes, full, idx_bits):
             if full:  # a stable counting sort by kind keeps the neighbours in order
                 at[:] = 0
                 for p in range(first, k):
-                    at[kind[lo + (key[p] & idx_mask)] + 1] += 1
+                    at[kd[key[p] & idx_mask] + 1] += 1
                 at[0] = out
                 for d in range(_N_KINDS):
                     at[d + 1] += at[d]
                 for p in range(first, k):
-                    q = lo + (key[p] & idx_mask)
-                    d = kind[q]
+                    q = key[p] & idx_mask
+                    d = kd[q]
                     s = at[d]
                     at[d] = s + 1
-                    nbr_out[s] = key[p] >> idx_bits
+                    packed[s] = key[p] >> idx_bits
                     kind_out[s] = d
-                    eu_out[s] = eu[q]
+                    eu[s] = ud[q]
             out += k - first
             indptr[base + r + 1] = out
             first = end
+    if not full:
+        return indptr, packed[:0], kind_out, eu[:0]
     # views: the few duplicates' room is left unused rather than copying every tie again
-    return indptr, nbr_out[:out], kind_out[:out], eu_out[:out]
+    return indptr, packed[:out], kind_out[:out], eu[:out]
 
 
 @njit(cache=True)

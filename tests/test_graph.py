@@ -45,8 +45,8 @@ def _reference_csr(parts, n_nodes):
     directions, rows lexsorted by (kind, neighbour)."""
     a = np.concatenate([p[0] for p in parts])
     b = np.concatenate([p[1] for p in parts])
-    kind = np.concatenate([p[2] for p in parts])
-    eu = np.concatenate([p[3] for p in parts])
+    kind = np.concatenate([np.full(p[0].shape[0], p[2], np.int8) for p in parts])
+    eu = np.concatenate([p[3] if p[3].shape[0] else np.zeros(p[0].shape[0]) for p in parts])
     lo, hi = np.minimum(a, b), np.maximum(a, b)
     key = np.where(lo != hi, lo * (int(hi.max(initial=0)) + 1) + hi, -1)
     _, first = np.unique(key, return_index=True)
@@ -73,14 +73,15 @@ def test_compiled_csr_equals_the_numpy_build():
         a = rng.integers(0, n_nodes, m)
         b = np.where(rng.random(m) < 0.2, rng.integers(0, 40, m), rng.integers(0, n_nodes, m))
         a[:50] = 7  # a hub: row 7 has hundreds of ties
-        parts.append((a, b, np.full(m, kind, np.int8), rng.random(m)))
+        parts.append((a, b, kind, rng.random(m) if kind == 2 else np.empty(0)))
     parts.append(parts[1])  # whole duplicate part
     want = _reference_csr(parts, n_nodes)
+    assert np.array_equal(_csr(list(parts), n_nodes, False)[0], want[0])
     got = _csr(parts, n_nodes)
+    assert parts == []  # consumed
     assert np.diff(want[0]).max() > 100
     for x, y in zip(got, want, strict=True):
         assert x.dtype == y.dtype and np.array_equal(x, y)
-    assert np.array_equal(_csr(parts, n_nodes, False)[0], want[0])
 
 
 def test_weighted_choice_equals_generator_choice():
