@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import config, njit, types
+from numba.extending import intrinsic
 
 from sim.rng import Stream, generator, uniform
 
@@ -222,25 +224,89 @@ _BLOCK_BITS = 3  # _enumerate_blocks scores 2**3 solutions per block and 4 block
 _MAX_BLOCK_ROWS = 1 << 17  # N * 2**(K+1) up to this: its table of blocks (8 values a row) is 8 MiB
 
 
-@njit(cache=True, inline="always")
-def _add8(acc, blocks, row):
-    """``acc`` (8 sums) plus row ``row`` of the flattened block table, lane by lane."""
-    p = np.uint64(row)  # unsigned: no wraparound test, so the 8 loads are one address plus offsets
-    return (acc[0] + blocks[p], acc[1] + blocks[p + np.uint64(1)],
-            acc[2] + blocks[p + np.uint64(2)], acc[3] + blocks[p + np.uint64(3)],
-            acc[4] + blocks[p + np.uint64(4)], acc[5] + blocks[p + np.uint64(5)],
-            acc[6] + blocks[p + np.uint64(6)], acc[7] + blocks[p + np.uint64(7)])
+def _block_sums_py(blocks, row, n):
+    """The 32 sums of one step of :func:`_enumerate_blocks`: for each of the 4 quarters q, the 8
+    values ``blocks[row[i * 4 + q] + r]`` (r = 0 .. 7) summed over i = 0 .. n - 1 from 0.0, in
+    that order, as a tuple (quarter-major). Plain Python (and the reference for the compiled
+    version, :func:`_block_sums`)."""
+    out = []
+    for q in range(4):
+        for r in range(8):
+            total = 0.0
+            for i in range(n):
+                total += blocks[row[i * 4 + q] + r]
+            out.append(total)
+    return tuple(out)
+
+
+if config.DISABLE_JIT:
+    _block_sums = _block_sums_py
+else:
+    @intrinsic
+    def _block_sums(typingctx, blocks, row, n):
+        """:func:`_block_sums_py` compiled to one loop over i carrying four <8 x double>
+        accumulators: each step loads a quarter's 8 values at once and adds them lane by lane
+        (IEEE additions, no reassociation: every lane is the same chain of sums as the plain
+        loop), four independent vectors in flight."""
+        ret = types.UniTuple(types.float64, 32)
+
+        def codegen(context, builder, signature, args):
+            vec = ir.VectorType(ir.DoubleType(), 8)
+            i64 = ir.IntType(64)
+            blocks_a = context.make_array(signature.args[0])(context, builder, args[0])
+            row_a = context.make_array(signature.args[1])(context, builder, args[1])
+            n_v = args[2]
+            before = builder.block
+            loop = builder.append_basic_block("block_sums.loop")
+            done = builder.append_basic_block("block_sums.done")
+            zero = ir.Constant(vec, [0.0] * 8)
+            builder.cbranch(builder.icmp_signed(">", n_v, ir.Constant(i64, 0)), loop, done)
+            builder.position_at_end(loop)
+            i = builder.phi(i64)
+            i.add_incoming(ir.Constant(i64, 0), before)
+            acc = []
+            for _ in range(4):
+                a = builder.phi(vec)
+                a.add_incoming(zero, before)
+                acc.append(a)
+            nxt = []
+            for q in range(4):
+                k = builder.add(builder.mul(i, ir.Constant(i64, 4)), ir.Constant(i64, q))
+                at = builder.load(builder.gep(row_a.data, [k]))
+                ptr = builder.bitcast(builder.gep(blocks_a.data, [at]), vec.as_pointer())
+                nxt.append(builder.fadd(acc[q], builder.load(ptr, align=8)))
+            i_next = builder.add(i, ir.Constant(i64, 1))
+            i.add_incoming(i_next, loop)
+            for q in range(4):
+                acc[q].add_incoming(nxt[q], loop)
+            builder.cbranch(builder.icmp_signed("<", i_next, n_v), loop, done)
+            builder.position_at_end(done)
+            res = []
+            for q in range(4):
+                r = builder.phi(vec)
+                r.add_incoming(zero, before)
+                r.add_incoming(nxt[q], loop)
+                res.append(r)
+            out = context.get_constant_undef(ret)
+            for q in range(4):
+                for r in range(8):
+                    x = builder.extract_element(res[q], ir.Constant(ir.IntType(32), r))
+                    out = builder.insert_value(out, x, q * 8 + r)
+            return out
+
+        return ret(blocks, row, n), codegen
 
 
 @njit(cache=True, inline="always")
-def _keep8(acc, n, g0, memo, keep, best, arg_g, lane):
-    """Record the 8 totals of the block at ranks g0 .. g0 + 7: scores in the memo, and each
-    sub-sequence's first maximum (``best``/``arg_g`` slots lane*8 .. lane*8 + 7)."""
+def _keep8(sums, quarter, n, g0, memo, keep, best, arg_g):
+    """Record quarter ``quarter``'s 8 totals (of ``sums``), the block at ranks g0 .. g0 + 7:
+    scores in the memo, and each sub-sequence's first maximum (``best``/``arg_g`` slots
+    quarter*8 .. quarter*8 + 7)."""
     for r in range(8):
-        v = acc[r]
+        k = quarter * 8 + r
+        v = sums[k]
         if keep:
             memo[g0 + r] = v / n
-        k = lane * 8 + r
         if v > best[k]:
             best[k] = v
             arg_g[k] = g0 + r
@@ -254,12 +320,13 @@ def _enumerate_blocks(dep, table, memo, keep):
     contribution's packed index, so contribution i at rank 8c + r reads ``table[i, x ^ low[i, r]]``
     where x is its index at gray(8c) and low[i, r] its index at gray(r). A block table holds those 8
     values, in r order, for every (i, x): a block's 8 sums read one row of it per contribution.
-    Four quarters of the ranks run side by side (32 independent chains of additions, which the
-    processor overlaps). Between blocks c and c + 1 the bits 2 and 3 + (lowest set bit of c + 1)
-    change (gray(8c) ^ gray(8c + 8)). Each sum runs over the contributions in the order of
-    :func:`score` from 0.0, so every score is bit-identical to the one-by-one enumeration's; the
-    first maximum of each of the 32 sub-sequences is kept and the earliest rank among the equal
-    best wins, as in the one-by-one enumeration.
+    Four quarters of the ranks run side by side (:func:`_block_sums`: 32 independent chains of
+    additions, as four vectors of 8, which the processor overlaps). Between blocks c and c + 1
+    the bits 2 and 3 + (lowest set bit of c + 1) change (gray(8c) ^ gray(8c + 8)). Each sum runs
+    over the contributions in the order of :func:`score` from 0.0, so every score is
+    bit-identical to the one-by-one enumeration's; the first maximum of each of the 32
+    sub-sequences is kept and the earliest rank among the equal best wins, as in the one-by-one
+    enumeration.
     """
     n, kp1 = dep.shape
     width = table.shape[1]
@@ -300,21 +367,10 @@ def _enumerate_blocks(dep, table, memo, keep):
             row[i * 4 + lane] = (i * width + idx) * 8
     best = np.full(32, -1.0)
     arg_g = np.zeros(32, np.int64)
-    zero = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
     for c in range(quarter):
-        a0 = zero
-        a1 = zero
-        a2 = zero
-        a3 = zero
-        for i in range(n):
-            a0 = _add8(a0, blocks, row[i * 4])
-            a1 = _add8(a1, blocks, row[i * 4 + 1])
-            a2 = _add8(a2, blocks, row[i * 4 + 2])
-            a3 = _add8(a3, blocks, row[i * 4 + 3])
-        _keep8(a0, n, c * 8, memo, keep, best, arg_g, 0)
-        _keep8(a1, n, (quarter + c) * 8, memo, keep, best, arg_g, 1)
-        _keep8(a2, n, (2 * quarter + c) * 8, memo, keep, best, arg_g, 2)
-        _keep8(a3, n, (3 * quarter + c) * 8, memo, keep, best, arg_g, 3)
+        sums = _block_sums(blocks, row, n)
+        for q in range(4):
+            _keep8(sums, q, n, (q * quarter + c) * 8, memo, keep, best, arg_g)
         j = 0
         while (((c + 1) >> j) & 1) == 0:
             j += 1

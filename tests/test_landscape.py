@@ -132,3 +132,16 @@ def test_built_landscape_memo_matches_the_plain_enumeration():
     memo, best, arg = _plain_enumeration(land.dep, land.table)
     assert np.array_equal(land.memo, memo)
     assert (land.max_score, land.optimum) == (best, arg)
+
+
+def test_compiled_block_sums_equal_the_plain_loop():
+    from numba import njit
+
+    from sim.landscape import _block_sums, _block_sums_py
+
+    call = njit(lambda blocks, row, n: _block_sums(blocks, row, n))
+    rng = np.random.default_rng(2)
+    blocks = rng.random(800) * 10.0 ** rng.integers(-8, 8, 800)  # sums that round
+    for n in (1, 5, 20):
+        row = rng.integers(0, 92, 4 * n) * 8 + rng.integers(0, 2, 4 * n)  # unaligned rows too
+        assert call(blocks, row, n) == _block_sums_py(blocks, row, n)
