@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import config, njit, types
+from numba.extending import intrinsic
 
 from sim.rng import Stream, generator, uniform
 
@@ -172,7 +174,9 @@ def global_max_score(dep, table, memo):
     With K = 0 the bits are independent: the best value of each bit gives the maximum. Otherwise a
     Gray-code enumeration: flipping bit j changes only the packed indices of the contributions that
     depend on j, so each step updates those indices in O(K) and re-sums the N contributions in the
-    same order as :func:`score`, which keeps the result bit-identical to scoring the argmax.
+    same order as :func:`score`, which keeps the result bit-identical to scoring the argmax. The
+    first maximum in enumeration order wins. Landscapes of 5 bits or more whose tables are small
+    are enumerated by :func:`_enumerate_blocks` (the same scores, faster).
     """
     n, kp1 = dep.shape
     if kp1 == 1:
@@ -181,6 +185,9 @@ def global_max_score(dep, table, memo):
             if table[i, 1] > table[i, 0]:
                 arg |= 1 << i
         return score(arg, dep, table), arg
+    keep = memo.shape[0] == 1 << n
+    if n >= _BLOCK_BITS + 2 and n * table.shape[1] <= _MAX_BLOCK_ROWS:
+        return _enumerate_blocks(dep, table, memo, keep)
     # pos[j, i] = position of bit j in contribution i's index, or -1
     pos = np.full((n, n), -1, dtype=np.int64)
     for i in range(n):
@@ -190,7 +197,6 @@ def global_max_score(dep, table, memo):
     best = 0.0
     for i in range(n):
         best += table[i, 0]
-    keep = memo.shape[0] == 1 << n
     if keep:  # in enumeration order (sequential writes): solution gray(g) at g, see gray_rank
         memo[0] = best / n
     arg = 0
@@ -212,6 +218,175 @@ def global_max_score(dep, table, memo):
             best = total
             arg = sol
     return best / n, arg
+
+
+_BLOCK_BITS = 3  # _enumerate_blocks scores 2**3 solutions per block and 4 blocks at a time
+_MAX_BLOCK_ROWS = 1 << 17  # N * 2**(K+1) up to this: its table of blocks (8 values a row) is 8 MiB
+
+
+def _block_sums_py(blocks, row, n):
+    """The 32 sums of one step of :func:`_enumerate_blocks`: for each of the 4 quarters q, the 8
+    values ``blocks[row[i * 4 + q] + r]`` (r = 0 .. 7) summed over i = 0 .. n - 1 from 0.0, in
+    that order, as a tuple (quarter-major). Plain Python (and the reference for the compiled
+    version, :func:`_block_sums`)."""
+    out = []
+    for q in range(4):
+        for r in range(8):
+            total = 0.0
+            for i in range(n):
+                total += blocks[row[i * 4 + q] + r]
+            out.append(total)
+    return tuple(out)
+
+
+if config.DISABLE_JIT:
+    _block_sums = _block_sums_py
+else:
+    @intrinsic
+    def _block_sums(typingctx, blocks, row, n):
+        """:func:`_block_sums_py` compiled to one loop over i carrying four <8 x double>
+        accumulators: each step loads a quarter's 8 values at once and adds them lane by lane
+        (IEEE additions, no reassociation: every lane is the same chain of sums as the plain
+        loop), four independent vectors in flight."""
+        ret = types.UniTuple(types.float64, 32)
+
+        def codegen(context, builder, signature, args):
+            vec = ir.VectorType(ir.DoubleType(), 8)
+            i64 = ir.IntType(64)
+            blocks_a = context.make_array(signature.args[0])(context, builder, args[0])
+            row_a = context.make_array(signature.args[1])(context, builder, args[1])
+            n_v = args[2]
+            before = builder.block
+            loop = builder.append_basic_block("block_sums.loop")
+            done = builder.append_basic_block("block_sums.done")
+            zero = ir.Constant(vec, [0.0] * 8)
+            builder.cbranch(builder.icmp_signed(">", n_v, ir.Constant(i64, 0)), loop, done)
+            builder.position_at_end(loop)
+            i = builder.phi(i64)
+            i.add_incoming(ir.Constant(i64, 0), before)
+            acc = []
+            for _ in range(4):
+                a = builder.phi(vec)
+                a.add_incoming(zero, before)
+                acc.append(a)
+            nxt = []
+            for q in range(4):
+                k = builder.add(builder.mul(i, ir.Constant(i64, 4)), ir.Constant(i64, q))
+                at = builder.load(builder.gep(row_a.data, [k]))
+                ptr = builder.bitcast(builder.gep(blocks_a.data, [at]), vec.as_pointer())
+                nxt.append(builder.fadd(acc[q], builder.load(ptr, align=8)))
+            i_next = builder.add(i, ir.Constant(i64, 1))
+            i.add_incoming(i_next, loop)
+            for q in range(4):
+                acc[q].add_incoming(nxt[q], loop)
+            builder.cbranch(builder.icmp_signed("<", i_next, n_v), loop, done)
+            builder.position_at_end(done)
+            res = []
+            for q in range(4):
+                r = builder.phi(vec)
+                r.add_incoming(zero, before)
+                r.add_incoming(nxt[q], loop)
+                res.append(r)
+            out = context.get_constant_undef(ret)
+            for q in range(4):
+                for r in range(8):
+                    x = builder.extract_element(res[q], ir.Constant(ir.IntType(32), r))
+                    out = builder.insert_value(out, x, q * 8 + r)
+            return out
+
+        return ret(blocks, row, n), codegen
+
+
+@njit(cache=True, inline="always")
+def _keep8(sums, quarter, n, g0, memo, keep, best, arg_g):
+    """Record quarter ``quarter``'s 8 totals (of ``sums``), the block at ranks g0 .. g0 + 7:
+    scores in the memo, and each sub-sequence's first maximum (``best``/``arg_g`` slots
+    quarter*8 .. quarter*8 + 7)."""
+    for r in range(8):
+        k = quarter * 8 + r
+        v = sums[k]
+        if keep:
+            memo[g0 + r] = v / n
+        if v > best[k]:
+            best[k] = v
+            arg_g[k] = g0 + r
+
+
+@njit(cache=True)
+def _enumerate_blocks(dep, table, memo, keep):
+    """:func:`global_max_score`'s enumeration (K > 0, N >= 5), by blocks of 8 ranks.
+
+    The Gray code is linear under xor: gray(8c + r) = gray(8c) ^ gray(r), and so is a
+    contribution's packed index, so contribution i at rank 8c + r reads ``table[i, x ^ low[i, r]]``
+    where x is its index at gray(8c) and low[i, r] its index at gray(r). A block table holds those 8
+    values, in r order, for every (i, x): a block's 8 sums read one row of it per contribution.
+    Four quarters of the ranks run side by side (:func:`_block_sums`: 32 independent chains of
+    additions, as four vectors of 8, which the processor overlaps). Between blocks c and c + 1
+    the bits 2 and 3 + (lowest set bit of c + 1) change (gray(8c) ^ gray(8c + 8)). Each sum runs
+    over the contributions in the order of :func:`score` from 0.0, so every score is
+    bit-identical to the one-by-one enumeration's; the first maximum of each of the 32
+    sub-sequences is kept and the earliest rank among the equal best wins, as in the one-by-one
+    enumeration.
+    """
+    n, kp1 = dep.shape
+    width = table.shape[1]
+    blocks = np.empty(n * width * 8)
+    for i in range(n):
+        for r in range(8):
+            low = 0
+            gr = r ^ (r >> 1)
+            for b in range(kp1):
+                low |= ((gr >> dep[i, b]) & 1) << b
+            for x in range(width):
+                blocks[(i * width + x) * 8 + r] = table[i, x ^ low]
+    # flipping bit j xors the block-table rows of the contributions that read it (CSR by bit)
+    start = np.zeros(n + 1, np.int64)
+    for i in range(n):
+        for b in range(kp1):
+            start[dep[i, b] + 1] += 1
+    for j in range(n):
+        start[j + 1] += start[j]
+    fill = start[:n].copy()
+    contrib = np.empty(start[n], np.int64)
+    flip = np.empty(start[n], np.int64)
+    for i in range(n):
+        for b in range(kp1):
+            j = dep[i, b]
+            contrib[fill[j]] = i
+            flip[fill[j]] = (1 << b) * 8
+            fill[j] += 1
+    quarter = (1 << n) // 32  # blocks per quarter
+    row = np.empty(n * 4, np.int64)  # row[i * 4 + lane]: contribution i's block-table row
+    for lane in range(4):
+        g = lane * quarter * 8
+        sol = g ^ (g >> 1)
+        for i in range(n):
+            idx = 0
+            for b in range(kp1):
+                idx |= ((sol >> dep[i, b]) & 1) << b
+            row[i * 4 + lane] = (i * width + idx) * 8
+    best = np.full(32, -1.0)
+    arg_g = np.zeros(32, np.int64)
+    for c in range(quarter):
+        sums = _block_sums(blocks, row, n)
+        for q in range(4):
+            _keep8(sums, q, n, (q * quarter + c) * 8, memo, keep, best, arg_g)
+        j = 0
+        while (((c + 1) >> j) & 1) == 0:
+            j += 1
+        for bit in (2, 3 + j):
+            if bit < n:
+                for e in range(start[bit], start[bit + 1]):
+                    base = contrib[e] * 4
+                    m = flip[e]
+                    for lane in range(4):
+                        row[base + lane] ^= m
+    top = 0
+    for k in range(1, 32):
+        if best[k] > best[top] or (best[k] == best[top] and arg_g[k] < arg_g[top]):
+            top = k
+    g = arg_g[top]
+    return best[top] / n, g ^ (g >> 1)
 
 
 @njit(cache=True)

@@ -9,11 +9,22 @@ from sim.config import Scenario
 from sim.errors import ConfigError
 from sim.landscape import memo_size
 
-# Peak bytes per directed tie while the graph is built (int64 pairs, kinds, draws, the lexsort
-# permutation and the concatenated copies), measured with tracemalloc on 100,000 employees.
-BYTES_PER_DIRECTED_TIE = 80
-BYTES_PER_EMPLOYEE = 400  # population, kernel state and idea arrays, thresholds
-BYTES_PER_CUSTOMER = 40
+# A run's peak is the larger of two moments: while the graph is built, and while the kernel runs.
+# Kept for the run: the CSR (nbr int64, kind int8, eu float64 per directed tie), and per agent
+# the kernel state (employees: about 25 int64/float64 rows with the idea slots, thresholds and
+# world copies; customers: their rows and CSR row pointer). While the graph is built
+# (sim.graph._csr): the candidate ties' ends (int64 pairs: 8 bytes per direction), the bucket
+# arrays the CSR is written over (16) and its kinds (1); the population and the build's
+# per-employee arrays. Fitted on the peak RSS (ru_maxrss minus the RSS with the runtime loaded)
+# of sim.simulate: baseline at 150,000 / 500,000 / 1,000,000 employees (customers 2:1, 5 and 156
+# steps: 1,000,000 peaks at 0.84 GiB above the runtime either way), 1,000,000 employees with
+# sparse colleague ties and no customers, 100,000 employees with 2,000,000 customers and
+# k_wom = 20 (estimates within 5% of each).
+BYTES_PER_DIRECTED_TIE = 17
+BUILD_BYTES_PER_DIRECTED_TIE = 25
+BYTES_PER_EMPLOYEE = 200
+BUILD_BYTES_PER_EMPLOYEE = 50
+BYTES_PER_CUSTOMER = 12
 BYTES_PER_SERIES_CELL = 8 * 3  # kernel output, DataFrame, Parquet buffer
 RUNTIME_BYTES = 250 * 2**20  # Python, NumPy, Numba, pandas and pyarrow loaded (measured RSS)
 # a sweep's plan: a validated Scenario and its table row per design point, a run spec per run
@@ -40,13 +51,17 @@ def estimate_run_bytes(cfg: Scenario, steps: int | None = None) -> dict[str, flo
     """Estimated peak memory of one run, in bytes, by component (and ``total``)."""
     steps = cfg.run.steps if steps is None else steps
     land = cfg.landscape
+    ties, n_emp = directed_ties(cfg), cfg.population.n_employees
+    agents = n_emp * BYTES_PER_EMPLOYEE + cfg.population.n_customers * BYTES_PER_CUSTOMER
+    graph = ties * BYTES_PER_DIRECTED_TIE
+    build = ties * BUILD_BYTES_PER_DIRECTED_TIE + n_emp * BUILD_BYTES_PER_EMPLOYEE
     out = {
-        "graph": directed_ties(cfg) * BYTES_PER_DIRECTED_TIE,
-        "agents": cfg.population.n_employees * BYTES_PER_EMPLOYEE
-        + cfg.population.n_customers * BYTES_PER_CUSTOMER,
-        # the contribution table, its working copy in the kernel, the index table of the maximum,
-        # the score memo (a second copy when turbulence may rewrite it)
-        "landscape": 2.0 * land.nk_n * 2 ** (land.nk_k + 1) * 8 + land.nk_n ** 2 * 8
+        "graph": graph + max(build - graph - agents, 0.0),  # the CSR, or the build's peak
+        "agents": agents,
+        # the contribution table, its working copy in the kernel, the block table of the exact
+        # maximum (8 values per table entry), the score memo (a second copy when turbulence may
+        # rewrite it)
+        "landscape": 10.0 * land.nk_n * 2 ** (land.nk_k + 1) * 8
         + (1 + (land.p_turbulence > 0)) * memo_size(land.nk_n, land.nk_k) * 8,
         "series": (steps + 1) * 32 * BYTES_PER_SERIES_CELL,
         "runtime": RUNTIME_BYTES,

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from sim.config import Scenario
 from sim.enums import Platform
@@ -36,8 +37,7 @@ def build_world(cfg: Scenario, seed: int) -> World:
     land = build_landscape(cfg.landscape.nk_n, cfg.landscape.nk_k, cfg.landscape.exponent, seed,
                            cfg.landscape.kind)
     key = key_for(seed, Stream.POPULATION, 0)
-    threshold = np.array([threshold_of(b.phi, b.phi_spread, key, i)
-                          for i in range(p.n_employees)], dtype=np.float64)
+    threshold = _thresholds(float(b.phi), float(b.phi_spread), key, p.n_employees)
     platform0 = np.zeros(p.n_employees, np.int64)
     seeds = generator(seed, Stream.PLATFORM).permutation(p.n_employees)[:cfg.technology.n_seed_users]
     platform0[seeds] = Platform.ACTIVE
@@ -45,3 +45,12 @@ def build_world(cfg: Scenario, seed: int) -> World:
     n_slow = int(round(b.share_slow * p.n_employees))
     slow[generator(seed, Stream.LEARNERS).permutation(p.n_employees)[:n_slow]] = True
     return World(pop, graph, land, threshold, platform0, slow)
+
+
+@njit(cache=True)
+def _thresholds(phi, spread, key, n):
+    """Every employee's adoption threshold (:func:`threshold_of` for agents 0 .. n - 1)."""
+    out = np.empty(n, np.float64)
+    for i in range(n):
+        out[i] = threshold_of(phi, spread, key, i)
+    return out
