@@ -22,7 +22,7 @@ from pathlib import Path
 import mesa
 import numpy as np
 
-from sim.agents import Customer, Employee
+from sim.agents import Customer, Employee, state_handle
 from sim.config import Scenario
 from sim.measure import measure
 from sim.metrics import Series, Tally, outcomes
@@ -63,6 +63,7 @@ class InnovationModel(mesa.Model):
         self.stop_at_equilibrium = bool(inputs.stop_converged)
         self.state = new_state(self.world, inputs, seed, steps)  # R0 done
         self.rows = self.state.arrays
+        self.handle = state_handle(self.state)  # how the agents reach the state (sim.agents)
         self.mech = self.rows["mech"]
         self.series, self.lead_hist, self.tally = (self.rows["series"], self.rows["lead_hist"],
                                                    self.rows["tally"])
