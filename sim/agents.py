@@ -17,15 +17,13 @@ when they are created), so there is one agent class, :class:`Employee`, and :cla
 Synchronous updates: ``plan_*`` writes the agent's next values into the state's ``*_next`` rows and
 ``apply_*`` takes them; the model calls every agent's ``plan_*`` before any ``apply_*``.
 
-**Calling the rules.** Calling a compiled function with the state costs over a microsecond, several
-times the body of a rule: Numba's dispatcher types the structref argument (a 70-field type) on
-every call, then unboxes it. So each per-agent rule is reached through a compiled *trampoline* of
-(``handle``, agent row): it finds the state at ``handle`` (the state's address, an integer fixed
-for the model's life), takes the current step's keys of the rule's streams as the kernel's phase
-does (``sim.phases.key``), and calls the rule; the agents call the trampoline's compiled entry
-point directly (:data:`RULES`, bound when the first model is built). The same rule on the same
-row with the same draws, for about a fifth of the cost of a call. Under ``NUMBA_DISABLE_JIT=1``
-the handle is the state itself and the trampolines run as Python.
+**Calling the rules.** Calling a compiled function with the state costs over a microsecond, ten
+times its body: Numba's dispatcher types the structref argument (a 70-field type) on every call,
+then unboxes it. So each per-agent rule is reached through a compiled one-line *trampoline* that
+takes the state's address (``handle``, an integer, fixed for the model's life) and calls the rule
+on it, and the agents call the trampoline's compiled entry point directly (:data:`RULES`, bound on
+the first model's construction): the same rule, the same arguments, a fifth of the cost per call.
+Under ``NUMBA_DISABLE_JIT=1`` the handle is the state itself and :data:`RULES` the rules.
 """
 
 from __future__ import annotations
@@ -33,14 +31,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, NamedTuple
 
 import mesa
+import numpy as np
 from numba import config, njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
 from sim.enums import Group, Platform, Stage
 from sim.params import Mech
-from sim.phases import key
-from sim.rng import Stream
 from sim.rules import culture, market, search, technology
 from sim.rules.advocates import is_advocate
 from sim.state import STATE_TYPE
@@ -76,25 +73,15 @@ def _state_at(typingctx, handle):
 
 
 @njit(cache=True)
-def _state_address(s):
+def state_address(s):
+    """The handle of state ``s`` for :data:`RULES` (an integer)."""
     return _address(s)
 
 
-if config.DISABLE_JIT:  # the rules run as Python, on the state itself
-
-    def _state_at(handle):  # noqa: F811
-        return handle
-
-    def _state_address(s):  # noqa: F811
-        return s
-
-
-# The trampolines, one a per-agent rule: the rule on agent ``i`` of the state at ``handle``, with
-# the keys of the current step that sim.phases gives it in the kernel.
+# the trampolines: each calls one per-agent rule on the state at ``handle``, nothing else
 @njit(cache=True)
-def _plan_platform(handle, i):
-    s = _state_at(handle)
-    technology.plan_platform(s, i, key(s, Stream.PLATFORM))
+def _plan_platform(handle, i, key):
+    technology.plan_platform(_state_at(handle), i, key)
 
 
 @njit(cache=True)
@@ -103,16 +90,13 @@ def _apply_platform(handle, i):
 
 
 @njit(cache=True)
-def _empower(handle, i):
-    s = _state_at(handle)
-    culture.empower(s, i, key(s, Stream.EMPOWER))
+def _empower(handle, i, key):
+    culture.empower(_state_at(handle), i, key)
 
 
 @njit(cache=True)
-def _plan_search(handle, i):
-    s = _state_at(handle)
-    search.plan_search(s, i, key(s, Stream.SEARCH), key(s, Stream.FEED), key(s, Stream.SHARE),
-                       key(s, Stream.JUDGE))
+def _plan_search(handle, i, key, key_feed, key_share, key_judge):
+    search.plan_search(_state_at(handle), i, key, key_feed, key_share, key_judge)
 
 
 @njit(cache=True)
@@ -121,21 +105,18 @@ def _apply_search(handle, i):
 
 
 @njit(cache=True)
-def _submit(handle, i):
-    s = _state_at(handle)
-    culture.submit(s, i, key(s, Stream.SUBMIT))
+def _submit(handle, i, key):
+    culture.submit(_state_at(handle), i, key)
 
 
 @njit(cache=True)
-def _learn(handle, i):
-    s = _state_at(handle)
-    culture.learn(s, i, key(s, Stream.SOCIALIZE), key(s, Stream.TURNOVER))
+def _learn(handle, i, key_socialize, key_turnover):
+    culture.learn(_state_at(handle), i, key_socialize, key_turnover)
 
 
 @njit(cache=True)
-def _plan_adoption(handle, c):
-    s = _state_at(handle)
-    market.plan_adoption(s, c, key(s, Stream.CUSTOMER))
+def _plan_adoption(handle, c, key):
+    market.plan_adoption(_state_at(handle), c, key)
 
 
 @njit(cache=True)
@@ -144,29 +125,37 @@ def _apply_adoption(handle, c):
 
 
 class _Rules:
-    """The per-agent rules as the agents call them: ``RULES.plan_platform(handle, i)`` runs
-    ``sim.rules.technology.plan_platform(state, i, key)`` with the step's PLATFORM key, and so on
-    (module docstring)."""
+    """The per-agent rules as the agents call them: ``RULES.plan_platform(handle, i, key)`` runs
+    ``sim.rules.technology.plan_platform(state, i, key)``, and so on (module docstring)."""
 
-    NAMES = ("plan_platform", "apply_platform", "empower", "plan_search", "apply_search", "submit",
-             "learn", "plan_adoption", "apply_adoption")
+    # rule: (its module, the arguments after the handle: the agent's row, then keys)
+    SIGNATURES = {
+        "plan_platform": (technology, 1), "apply_platform": (technology, 0),
+        "empower": (culture, 1), "plan_search": (search, 4), "apply_search": (search, 0),
+        "submit": (culture, 1), "learn": (culture, 2), "plan_adoption": (market, 1),
+        "apply_adoption": (market, 0),
+    }
 
     def bind(self) -> None:
-        """Look up (compile or load) the trampolines' entry points, once per process."""
-        if hasattr(self, "apply_adoption"):
+        """Look up (compile or load) the entry points, once per process."""
+        if hasattr(self, "learn"):
             return
-        for name in self.NAMES:
-            fn = globals()["_" + name]
-            setattr(self, name, fn if config.DISABLE_JIT else fn.compile((types.intp, types.int64)))
+        for name, (module, n_keys) in self.SIGNATURES.items():
+            if config.DISABLE_JIT:
+                fn = getattr(module, name)
+            else:
+                fn = globals()["_" + name].compile(
+                    (types.intp, types.int64, *(types.uint64,) * n_keys))
+            setattr(self, name, fn)
 
 
 RULES = _Rules()
 
 
-def state_handle(state) -> int:
+def state_handle(state):
     """What the agents pass to :data:`RULES` for ``state`` (module docstring)."""
     RULES.bind()
-    return _state_address(state)
+    return state if config.DISABLE_JIT else state_address(state)
 
 
 class Idea(NamedTuple):
@@ -240,31 +229,32 @@ class Employee(mesa.Agent):
                     self._row("idea_t_stage"), Stage(stage), self._row("idea_sponsored"),
                     self._row("idea_origin"))
 
-    # --- phase 1: platform adoption (R1; draws: the step's PLATFORM key) ---
-    def plan_platform(self) -> None:
-        RULES.plan_platform(self.handle, self.index)
+    # --- phase 1: platform adoption (R1) ---
+    def plan_platform(self, key: np.uint64) -> None:
+        RULES.plan_platform(self.handle, self.index, key)
 
     def apply_platform(self) -> None:
         RULES.apply_platform(self.handle, self.index)
 
-    # --- phase 2: empowerment (R2a, R2b; EMPOWER) ---
-    def empower(self) -> None:
-        RULES.empower(self.handle, self.index)
+    # --- phase 2: empowerment (R2a, R2b) ---
+    def empower(self, key: np.uint64) -> None:
+        RULES.empower(self.handle, self.index, key)
 
-    # --- phase 3: search and sharing (R3, R3s; SEARCH, FEED, SHARE, JUDGE) ---
-    def plan_search(self) -> None:
-        RULES.plan_search(self.handle, self.index)
+    # --- phase 3: search and sharing (R3, R3s) ---
+    def plan_search(self, key: np.uint64, key_feed: np.uint64, key_share: np.uint64,
+                    key_judge: np.uint64) -> None:
+        RULES.plan_search(self.handle, self.index, key, key_feed, key_share, key_judge)
 
     def apply_search(self) -> None:
         RULES.apply_search(self.handle, self.index)
 
-    # --- phase 4: submission (R4; SUBMIT) ---
-    def submit(self) -> None:
-        RULES.submit(self.handle, self.index)
+    # --- phase 4: submission (R4) ---
+    def submit(self, key: np.uint64) -> None:
+        RULES.submit(self.handle, self.index, key)
 
-    # --- phase 6: organisational learning (R6; SOCIALIZE, TURNOVER) ---
-    def learn(self) -> None:
-        RULES.learn(self.handle, self.index)
+    # --- phase 6: organisational learning (R6) ---
+    def learn(self, key_socialize: np.uint64, key_turnover: np.uint64) -> None:
+        RULES.learn(self.handle, self.index, key_socialize, key_turnover)
 
 
 class _Role(type):
@@ -303,9 +293,9 @@ class Customer(mesa.Agent):
     influencer = property(lambda self: bool(self.rows["influencer"][self.number]))
     adopted = property(lambda self: bool(self.rows["adopted"][self.number]))
 
-    # --- phase 7: adoption (R7a; CUSTOMER) ---
-    def plan_adoption(self) -> None:
-        RULES.plan_adoption(self.handle, self.number)
+    # --- phase 7: adoption (R7a) ---
+    def plan_adoption(self, key: np.uint64) -> None:
+        RULES.plan_adoption(self.handle, self.number, key)
 
     def apply_adoption(self) -> None:
         RULES.apply_adoption(self.handle, self.number)

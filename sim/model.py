@@ -103,29 +103,34 @@ class InnovationModel(mesa.Model):
     # organisation does ---
     def adopt_platform(self) -> None:
         """Phase 1 (R1): every employee plans from the state at the start of the phase, then applies."""
+        k = self.key(Stream.PLATFORM)
         for e in self.employees:
-            e.plan_platform()
+            e.plan_platform(k)
         for e in self.employees:
             e.apply_platform()
 
     def empower(self) -> None:
         """Phase 2 (R2a, R2b): each employee's own flags."""
+        k = self.key(Stream.EMPOWER)
         for e in self.employees:
-            e.empower()
+            e.empower(k)
 
     def search(self) -> None:
         """Phase 3 (R3, R3f, R3s): the feed's posts are fixed first (the platform's function);
         every employee plans, then applies."""
-        feed_pool(self.state, self.key(Stream.FEED))
+        k, k_feed, k_share, k_judge = (self.key(Stream.SEARCH), self.key(Stream.FEED),
+                                       self.key(Stream.SHARE), self.key(Stream.JUDGE))
+        feed_pool(self.state, k_feed)
         for e in self.employees:
-            e.plan_search()
+            e.plan_search(k, k_feed, k_share, k_judge)
         for e in self.employees:
             e.apply_search()
 
     def submit(self) -> None:
         """Phase 4 (R4): ideas into the stage gate's slots."""
+        k = self.key(Stream.SUBMIT)
         for e in self.employees:
-            e.submit()
+            e.submit(k)
 
     def run_funnel(self) -> None:
         """Phase 5 (R5): the organisation's rule set, the kernel's own function."""
@@ -133,14 +138,16 @@ class InnovationModel(mesa.Model):
 
     def learn(self) -> None:
         """Phase 6 (R6a, R6b, R6c): each employee's own row."""
+        k_soc, k_turn = self.key(Stream.SOCIALIZE), self.key(Stream.TURNOVER)
         for e in self.employees:
-            e.learn()
+            e.learn(k_soc, k_turn)
 
     def market(self) -> None:
         """Phase 7: customers plan and apply adoption (R7a), the share that adopted is counted
         (R7s), then the market may move (R7b, R7c)."""
+        k = self.key(Stream.CUSTOMER)
         for c in self.customers:
-            c.plan_adoption()
+            c.plan_adoption(k)
         for c in self.customers:
             c.apply_adoption()
         adoption_share(self.state)
