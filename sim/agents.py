@@ -17,13 +17,15 @@ when they are created), so there is one agent class, :class:`Employee`, and :cla
 Synchronous updates: ``plan_*`` writes the agent's next values into the state's ``*_next`` rows and
 ``apply_*`` takes them; the model calls every agent's ``plan_*`` before any ``apply_*``.
 
-**Calling the rules.** Calling a compiled function with the state costs over a microsecond, ten
-times its body: Numba's dispatcher types the structref argument (a 70-field type) on every call,
-then unboxes it. So each per-agent rule is reached through a compiled one-line *trampoline* that
-takes the state's address (``handle``, an integer, fixed for the model's life) and calls the rule
-on it, and the agents call the trampoline's compiled entry point directly (:data:`RULES`, bound on
-the first model's construction): the same rule, the same arguments, a fifth of the cost per call.
-Under ``NUMBA_DISABLE_JIT=1`` the handle is the state itself and :data:`RULES` the rules.
+**Calling the rules.** Calling a compiled function with the state costs over a microsecond, several
+times the body of a rule: Numba's dispatcher types the structref argument (a 70-field type) on
+every call, then unboxes it. So each per-agent rule is reached through a compiled one-line
+*trampoline* that takes the state's address (``handle``, an integer fixed for the model's life)
+and calls the rule on it, and the agents call the trampoline's compiled entry point directly
+(:data:`RULES`, bound when the first model is built; the model passes the keys as Python ints,
+``InnovationModel.agent_key``): the same rule with the same arguments, for about a fifth of the
+cost of a call. Under ``NUMBA_DISABLE_JIT=1`` the handle is the state itself and :data:`RULES`
+the rules.
 """
 
 from __future__ import annotations
