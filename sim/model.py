@@ -20,9 +20,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import mesa
+import numba
 import numpy as np
 
-from sim.agents import Customer, Employee
+from sim.agents import Customer, Employee, state_handle
 from sim.config import Scenario
 from sim.measure import measure
 from sim.metrics import Series, Tally, outcomes
@@ -34,6 +35,8 @@ from sim.rules.search import feed_pool
 from sim.scenario_files import load_scenario
 from sim.state import new_state
 from sim.world import World, build_world
+
+_AGENT_KEY = np.uint64 if numba.config.DISABLE_JIT else int
 
 
 class InnovationModel(mesa.Model):
@@ -63,6 +66,7 @@ class InnovationModel(mesa.Model):
         self.stop_at_equilibrium = bool(inputs.stop_converged)
         self.state = new_state(self.world, inputs, seed, steps)  # R0 done
         self.rows = self.state.arrays
+        self.handle = state_handle(self.state)  # how the agents reach the state (sim.agents)
         self.mech = self.rows["mech"]
         self.series, self.lead_hist, self.tally = (self.rows["series"], self.rows["lead_hist"],
                                                    self.rows["tally"])
@@ -84,8 +88,15 @@ class InnovationModel(mesa.Model):
         return self.mech[max(self.t, 0)]
 
     def key(self, stream: Stream) -> np.uint64:
-        """The counter-based key of ``stream`` at the current step (D-RNG), typed for Numba."""
+        """The counter-based key of ``stream`` at the current step (D-RNG), typed for Numba's
+        dispatcher (what the organisation's functions take)."""
         return np.uint64(key(self.state, stream))
+
+    def agent_key(self, stream: Stream) -> int | np.uint64:
+        """The same key as the agents pass it to their rules (``sim.agents.RULES``): a Python int,
+        which a compiled entry point unboxes faster than a NumPy scalar (np.uint64 under
+        ``NUMBA_DISABLE_JIT=1``, where the draws are NumPy arithmetic)."""
+        return _AGENT_KEY(key(self.state, stream))
 
     def step(self) -> None:
         """One week: the phases in the order of ``sim.phases.STEP``."""
@@ -102,7 +113,7 @@ class InnovationModel(mesa.Model):
     # organisation does ---
     def adopt_platform(self) -> None:
         """Phase 1 (R1): every employee plans from the state at the start of the phase, then applies."""
-        k = self.key(Stream.PLATFORM)
+        k = self.agent_key(Stream.PLATFORM)
         for e in self.employees:
             e.plan_platform(k)
         for e in self.employees:
@@ -110,16 +121,16 @@ class InnovationModel(mesa.Model):
 
     def empower(self) -> None:
         """Phase 2 (R2a, R2b): each employee's own flags."""
-        k = self.key(Stream.EMPOWER)
+        k = self.agent_key(Stream.EMPOWER)
         for e in self.employees:
             e.empower(k)
 
     def search(self) -> None:
         """Phase 3 (R3, R3f, R3s): the feed's posts are fixed first (the platform's function);
         every employee plans, then applies."""
-        k, k_feed, k_share, k_judge = (self.key(Stream.SEARCH), self.key(Stream.FEED),
-                                       self.key(Stream.SHARE), self.key(Stream.JUDGE))
-        feed_pool(self.state, k_feed)
+        feed_pool(self.state, self.key(Stream.FEED))
+        k, k_feed, k_share, k_judge = (self.agent_key(Stream.SEARCH), self.agent_key(Stream.FEED),
+                                       self.agent_key(Stream.SHARE), self.agent_key(Stream.JUDGE))
         for e in self.employees:
             e.plan_search(k, k_feed, k_share, k_judge)
         for e in self.employees:
@@ -127,7 +138,7 @@ class InnovationModel(mesa.Model):
 
     def submit(self) -> None:
         """Phase 4 (R4): ideas into the stage gate's slots."""
-        k = self.key(Stream.SUBMIT)
+        k = self.agent_key(Stream.SUBMIT)
         for e in self.employees:
             e.submit(k)
 
@@ -137,14 +148,14 @@ class InnovationModel(mesa.Model):
 
     def learn(self) -> None:
         """Phase 6 (R6a, R6b, R6c): each employee's own row."""
-        k_soc, k_turn = self.key(Stream.SOCIALIZE), self.key(Stream.TURNOVER)
+        k_soc, k_turn = self.agent_key(Stream.SOCIALIZE), self.agent_key(Stream.TURNOVER)
         for e in self.employees:
             e.learn(k_soc, k_turn)
 
     def market(self) -> None:
         """Phase 7: customers plan and apply adoption (R7a), the share that adopted is counted
         (R7s), then the market may move (R7b, R7c)."""
-        k = self.key(Stream.CUSTOMER)
+        k = self.agent_key(Stream.CUSTOMER)
         for c in self.customers:
             c.plan_adoption(k)
         for c in self.customers:

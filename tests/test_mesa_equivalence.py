@@ -152,6 +152,25 @@ def test_roles_follow_the_flags_and_the_advocates_lever():
     assert model.outcomes()["final_hero_share"] == len(model.agents.select(agent_type=Hero)) / 60
 
 
+def test_agents_reach_the_state_by_its_address_without_a_leak():
+    """The agents call the rules through trampolines on the state's address (sim.agents.RULES):
+    the handle is the state's, and running steps leaves the state's reference count as it was."""
+    from numba import config
+
+    from sim.agents import state_handle
+    from sim.model import InnovationModel
+
+    if config.DISABLE_JIT:
+        pytest.skip("no compiled state without the JIT")
+    model = InnovationModel(load_scenario("baseline", SMALL), seed=5, steps=6)
+    assert all(a.handle == model.handle == state_handle(model.state)
+               for a in [*model.employees, *model.customers])
+    refs = model.state._meminfo.refcount
+    for _ in range(6):
+        model.step()
+    assert model.state._meminfo.refcount == refs
+
+
 @pytest.mark.slow
 def test_importing_sim_does_not_import_mesa():
     code = "import sys, sim; sys.exit(1 if 'mesa' in sys.modules or 'sim.model' in sys.modules else 0)"
