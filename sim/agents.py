@@ -19,13 +19,10 @@ Synchronous updates: ``plan_*`` writes the agent's next values into the state's 
 
 **Calling the rules.** Calling a compiled function with the state costs over a microsecond, several
 times the body of a rule: Numba's dispatcher types the structref argument (a 70-field type) on
-every call, then unboxes it. So each per-agent rule is reached through a compiled one-line
-*trampoline* that takes the state's address (``handle``, an integer fixed for the model's life)
-and calls the rule on it, and the agents call the trampoline's compiled entry point directly
-(:data:`RULES`, bound when the first model is built; the model passes the keys as Python ints,
-``InnovationModel.agent_key``): the same rule with the same arguments, for about a fifth of the
-cost of a call. Under ``NUMBA_DISABLE_JIT=1`` the handle is the state itself and :data:`RULES`
-the rules.
+every call, then unboxes it. So the agents call each per-agent rule's compiled entry point for the
+state's type directly (:data:`RULES`, bound when the first model is built; the model passes the
+keys as Python ints, ``InnovationModel.agent_key``), which skips the typing: the same rule with the
+same arguments. Under ``NUMBA_DISABLE_JIT=1`` :data:`RULES` holds the rules themselves.
 """
 
 from __future__ import annotations
@@ -34,9 +31,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import mesa
 import numpy as np
-from numba import config, njit, types
-from numba.core import cgutils
-from numba.extending import intrinsic
+from numba import config, types
 
 from sim.enums import Group, Platform, Stage
 from sim.params import Mech
@@ -46,84 +41,6 @@ from sim.state import STATE_TYPE
 
 if TYPE_CHECKING:
     from sim.model import InnovationModel
-
-
-@intrinsic
-def _address(typingctx, s):
-    """The address of state ``s``'s payload (its meminfo): the handle :func:`_state_at` reads."""
-
-    def codegen(context, builder, sig, args):
-        st = cgutils.create_struct_proxy(sig.args[0])(context, builder, value=args[0])
-        return builder.ptrtoint(st.meminfo, context.get_value_type(types.intp))
-
-    return types.intp(s), codegen
-
-
-@intrinsic
-def _state_at(typingctx, handle):
-    """The state at address ``handle`` (from :func:`_address`; a new reference). The caller keeps
-    the state alive: the model holds it for its life, and every agent holds the model."""
-
-    def codegen(context, builder, sig, args):
-        st = cgutils.create_struct_proxy(STATE_TYPE)(context, builder)
-        st.meminfo = builder.inttoptr(args[0], st.meminfo.type)
-        s = st._getvalue()
-        context.nrt.incref(builder, STATE_TYPE, s)
-        return s
-
-    return STATE_TYPE(types.intp), codegen
-
-
-@njit(cache=True)
-def state_address(s):
-    """The handle of state ``s`` for :data:`RULES` (an integer)."""
-    return _address(s)
-
-
-# the trampolines: each calls one per-agent rule on the state at ``handle``, nothing else
-@njit(cache=True)
-def _plan_platform(handle, i, key):
-    technology.plan_platform(_state_at(handle), i, key)
-
-
-@njit(cache=True)
-def _apply_platform(handle, i):
-    technology.apply_platform(_state_at(handle), i)
-
-
-@njit(cache=True)
-def _empower(handle, i, key):
-    culture.empower(_state_at(handle), i, key)
-
-
-@njit(cache=True)
-def _plan_search(handle, i, key, key_feed, key_share, key_judge):
-    search.plan_search(_state_at(handle), i, key, key_feed, key_share, key_judge)
-
-
-@njit(cache=True)
-def _apply_search(handle, i):
-    search.apply_search(_state_at(handle), i)
-
-
-@njit(cache=True)
-def _submit(handle, i, key):
-    culture.submit(_state_at(handle), i, key)
-
-
-@njit(cache=True)
-def _learn(handle, i, key_socialize, key_turnover):
-    culture.learn(_state_at(handle), i, key_socialize, key_turnover)
-
-
-@njit(cache=True)
-def _plan_adoption(handle, c, key):
-    market.plan_adoption(_state_at(handle), c, key)
-
-
-@njit(cache=True)
-def _apply_adoption(handle, c):
-    market.apply_adoption(_state_at(handle), c)
 
 
 class _Rules:
@@ -143,11 +60,9 @@ class _Rules:
         if hasattr(self, "learn"):
             return
         for name, (module, n_keys) in self.SIGNATURES.items():
-            if config.DISABLE_JIT:
-                fn = getattr(module, name)
-            else:
-                fn = globals()["_" + name].compile(
-                    (types.intp, types.int64, *(types.uint64,) * n_keys))
+            fn = getattr(module, name)
+            if not config.DISABLE_JIT:
+                fn = fn.compile((STATE_TYPE, types.int64, *(types.uint64,) * n_keys))
             setattr(self, name, fn)
 
 
@@ -155,9 +70,9 @@ RULES = _Rules()
 
 
 def state_handle(state):
-    """What the agents pass to :data:`RULES` for ``state`` (module docstring)."""
+    """What the agents pass to :data:`RULES` for ``state``: the state itself (module docstring)."""
     RULES.bind()
-    return state if config.DISABLE_JIT else state_address(state)
+    return state
 
 
 class Idea(NamedTuple):

@@ -152,9 +152,9 @@ def test_roles_follow_the_flags_and_the_advocates_lever():
     assert model.outcomes()["final_hero_share"] == len(model.agents.select(agent_type=Hero)) / 60
 
 
-def test_agents_reach_the_state_by_its_address_without_a_leak():
-    """The agents call the rules through trampolines on the state's address (sim.agents.RULES):
-    the handle is the state's, and running steps leaves the state's reference count as it was."""
+def test_agents_reach_the_state_without_a_leak():
+    """The agents call the rules' compiled entry points on the model's state (sim.agents.RULES),
+    and running steps leaves the state's reference count as it was."""
     from numba import config
 
     from sim.agents import state_handle
@@ -163,7 +163,7 @@ def test_agents_reach_the_state_by_its_address_without_a_leak():
     if config.DISABLE_JIT:
         pytest.skip("no compiled state without the JIT")
     model = InnovationModel(load_scenario("baseline", SMALL), seed=5, steps=6)
-    assert all(a.handle == model.handle == state_handle(model.state)
+    assert all(a.handle is model.handle is state_handle(model.state) is model.state
                for a in [*model.employees, *model.customers])
     refs = model.state._meminfo.refcount
     for _ in range(6):
