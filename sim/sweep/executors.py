@@ -1,7 +1,13 @@
 """Where a sweep's runs execute, behind one interface (:class:`Executor`): in this process
-(:class:`InProcess`), on a Dask ``LocalCluster`` of worker processes (:class:`LocalDask`) or on
-the workers of a remote Dask scheduler (:class:`RemoteDask`). Results do not depend on the
-executor: every run is a pure function of its config and seed.
+(:class:`InProcess`), on local worker processes forked from this one (:class:`LocalProcesses`,
+``--workers N``), on a Dask ``LocalCluster`` (:class:`LocalDask`) or on the workers of a remote
+Dask scheduler (:class:`RemoteDask`, ``--scheduler``). Results do not depend on the executor:
+every run is a pure function of its config and seed.
+
+``--workers N`` forks its workers from the sweep's process once the Numba kernels are loaded
+(:func:`warm`): a worker is ready in milliseconds, with the compiled code and the world cache of
+its parent, where a Dask ``LocalCluster`` takes 4-6 s to start and each of its workers loads
+pactsim and the kernels again (about 2 s of CPU each).
 
 An executor runs batches through its :attr:`Executor.task` (by default :func:`execute_batch`); a
 test gives a subclass another task (one that kills its worker, say) to inject faults.
@@ -14,6 +20,7 @@ import os
 import signal
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -31,9 +38,12 @@ if TYPE_CHECKING:
 ENV_CHUNK = "PACTSIM_SWEEP_CHUNK"
 """Runs per task and chunk file (default: sized from a timed run so a task takes about 0.5 s)."""
 
-# target work per task: Dask costs about 3 ms per task, so half a second keeps its overhead
-# under 1% while a lost worker loses little
+# target work per task: Dask costs about 3 ms per task and each task writes a chunk file (about
+# 5 ms, fsync included, and one file more to read at the end), so half a second keeps the
+# overhead near 1% while a lost worker or Ctrl-C loses little
 _TASK_SECONDS = 0.5
+_DEATHS = 3
+"""Times a worker process may die running one run alone before the run is recorded as lost."""
 _CONNECT_SECONDS = 10.0
 
 Item = tuple[int, str, Scenario, int]  # (run index, run id, config, seed)
@@ -45,28 +55,31 @@ def outcome_frame(records: list[dict], outcomes: tuple[str, ...]) -> pd.DataFram
     """Outcome records as a table: run_id, the outcomes (stored types, ``sim.columns``), error."""
     import pandas as pd
 
-    df = pd.DataFrame.from_records(records, columns=["run_id", *outcomes, "error"])
-    df["run_id"] = df["run_id"].astype("str")
-    for name in outcomes:
-        df[name] = df[name].astype(stored_outcome_dtype(name))
-    df["error"] = df["error"].astype("str")
-    return df
+    def column(name: str, dtype: str) -> pd.Series:  # None: a failed run's missing value
+        return pd.Series([r.get(name) for r in records], dtype=dtype)
+
+    return pd.DataFrame({"run_id": column("run_id", "str"),
+                         **{name: column(name, stored_outcome_dtype(name)) for name in outcomes},
+                         "error": column("error", "str")})
 
 
 def execute_batch(items: list[Item], outcomes: tuple[str, ...], timeseries: bool,
                   on_run: Callable[[], None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Run ``items``; return ``(outcomes table, time series table or None)``.
 
-    A run that raises is recorded with its error and null outcomes; the batch goes on.
+    Worlds come from this process's cache (:mod:`sim.sweep.worlds`). A run that raises is
+    recorded with its error and null outcomes; the batch goes on.
     """
     import pandas as pd
 
     from sim import engine
+    from sim.sweep.worlds import cache
 
+    worlds = cache()
     records, series = [], []
     for _, rid, cfg, seed in items:
         try:
-            result = engine.simulate(cfg, seed=seed)
+            result = engine.simulate(cfg, seed=seed, world=worlds.get(cfg, seed))
         except Exception as e:  # noqa: BLE001 - any failure of one run is data, not a crash
             records.append({"run_id": rid, "error": f"{type(e).__name__}: {e}"})
         else:
@@ -128,11 +141,20 @@ class Executor:
         """Worker count, for sizing batches."""
         return 1
 
+    @property
+    def local_workers(self) -> int:
+        """Worker processes this executor starts on this machine (0: none)."""
+        return 0
+
     def __enter__(self) -> Executor:
         return self
 
     def __exit__(self, *exc) -> bool:
         return False
+
+    def start(self) -> None:
+        """Called once the kernels are loaded in this process (:func:`warm`), before any batch:
+        start what runs them."""
 
     def check_memory(self, plan: Plan, largest: float) -> None:
         """Refuse, before anything runs, a plan whose largest run would not fit a worker."""
@@ -150,6 +172,205 @@ class InProcess(Executor):
         for items in batches:
             sink.batch(items, self.task(items, plan.outcomes, plan.timeseries,
                                         on_run=lambda: sink.progress.advance(1)), advance=False)
+
+
+def _ignore_interrupts(worker_main: Callable) -> Callable:
+    """``worker_main`` in a forked worker: Ctrl-C reaches every process of a terminal's group, so
+    the worker ignores SIGINT (its sweep alone stops, saves what is done and ends the workers) and
+    dies of SIGTERM at once (the sweep's own SIGTERM handler, inherited, would raise in it)."""
+    def main(*args):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        try:
+            worker_main(*args)
+        except BaseException:  # noqa: BLE001 - the sweep sees a dead worker and redoes its runs
+            os._exit(1)
+        os._exit(0)
+    return main
+
+
+@_ignore_interrupts
+def _worker_main(conn, inherited: list[int], task: Callable) -> None:
+    """A worker process's loop: receive ``(items, outcomes, timeseries)``, run ``task`` on them,
+    send back ``("ok", result)`` or ``("error", exception)``; stop on ``None`` or when the sweep's
+    end of the pipe closes (the sweep ended or died)."""
+    for fd in inherited:  # the sweep's ends of every worker's pipe, its folder lock
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        items, outcomes, timeseries = message
+        try:
+            reply = ("ok", task(items, outcomes, timeseries))
+        except Exception as e:  # noqa: BLE001 - the sweep splits the batch or records the run lost
+            reply = ("error", e)
+        try:
+            conn.send(reply)
+        except (OSError, ValueError):
+            return
+        except Exception as e:  # noqa: BLE001 - unpicklable (an exception, say): say so instead
+            conn.send(("error", RuntimeError(f"cannot send the reply: {type(e).__name__}: {e}")))
+
+
+class _Worker:
+    """One forked worker process and the sweep's end of its pipe."""
+
+    def __init__(self, ctx, task: Callable, inherited: list[int]):
+        ours, theirs = ctx.Pipe()
+        self.conn = ours
+        self.proc = ctx.Process(target=_worker_main, args=(theirs, [ours.fileno(), *inherited], task),
+                                daemon=True, name="pactsim-worker")
+        self.proc.start()
+        theirs.close()
+        self.items: list[Item] | None = None  # the batch it is running
+
+    def send(self, items: list[Item], plan: Plan) -> None:
+        self.items = items
+        self.conn.send((items, plan.outcomes, plan.timeseries))
+
+    def stop(self, kill: bool) -> None:
+        if self.proc.is_alive():
+            if kill:
+                self.proc.kill()
+            else:
+                try:
+                    self.conn.send(None)
+                except OSError:
+                    pass
+            self.proc.join(timeout=None if kill else 5)
+            if self.proc.is_alive():
+                self.proc.kill()
+                self.proc.join()
+        self.conn.close()
+
+
+class LocalProcesses(Executor):
+    """``workers`` processes forked from this one (Linux's fork: they start in milliseconds with
+    the compiled kernels and the world cache already in memory), one batch at a time each. A worker
+    that dies (killed, out of memory) is replaced: its batch is split into single runs, which are
+    redone; a single run whose worker dies :data:`_DEATHS` times is recorded as lost (retried on
+    resume). A batch whose task raises is split likewise; a single run that raises is lost."""
+
+    def __init__(self, workers: int):
+        self.n_workers = workers
+        self.label = f"{workers} local worker process{'es' if workers > 1 else ''}"
+        self._workers: list[_Worker] = []
+        self.deaths = 0  # worker processes that died, for tests and the curious
+
+    @property
+    def workers(self) -> int:
+        return self.n_workers
+
+    @property
+    def local_workers(self) -> int:
+        return self.n_workers
+
+    def _spawn(self) -> _Worker:
+        import multiprocessing
+
+        from sim.sweep.lock import held_fds
+
+        inherited = [w.conn.fileno() for w in self._workers] + held_fds()
+        # the worker ignores SIGINT from its first instruction on (see _ignore_interrupts)
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+        try:
+            return _Worker(multiprocessing.get_context("fork"), self.task, inherited)
+        finally:
+            if main:
+                signal.signal(signal.SIGINT, previous)
+
+    def start(self) -> None:
+        while len(self._workers) < self.n_workers:
+            self._workers.append(self._spawn())
+
+    def __exit__(self, exc_type, *exc) -> bool:
+        # on an error or Ctrl-C the runs in flight are abandoned: the workers are killed
+        for w in self._workers:
+            w.stop(kill=exc_type is not None)
+        self._workers = []
+        return False
+
+    def run(self, batches: list[list[Item]], plan: Plan, sink: Sink) -> None:
+        from multiprocessing.connection import wait
+
+        self.start()
+        queue = deque(batches)
+        deaths: dict[int, int] = {}  # run index -> times its worker died running it alone
+        busy: dict[int, _Worker] = {}  # id -> worker running a batch
+
+        def assign(w: _Worker) -> None:
+            if not queue:
+                return
+            items = queue.popleft()
+            try:
+                w.send(items, plan)
+            except (OSError, ValueError):  # it died while idle: its replacement takes the batch
+                queue.appendleft(items)
+                self.deaths += 1
+                self._replace(w)
+                assign(self._workers[-1])
+            else:
+                busy[id(w)] = w
+
+        for w in self._workers:
+            assign(w)
+        while busy:
+            handles = {}
+            for w in busy.values():
+                handles[w.conn] = w
+                handles[w.proc.sentinel] = w
+            ready = {id(handles[h]): handles[h] for h in wait(list(handles))}
+            for w in ready.values():
+                items = w.items
+                del busy[id(w)]
+                w.items = None
+                try:  # a result sent just before the worker died still counts
+                    status, payload = w.conn.recv() if w.conn.poll() else (None, None)
+                except (EOFError, OSError):
+                    status, payload = None, None
+                if status is None:  # the worker died
+                    self.deaths += 1
+                    code = self._replace(w)
+                    replacement = self._workers[-1]
+                    if len(items) > 1:
+                        queue.extendleft(reversed([[item] for item in items]))
+                    else:
+                        key = items[0][0]
+                        deaths[key] = deaths.get(key, 0) + 1
+                        if deaths[key] < _DEATHS:
+                            queue.appendleft(items)
+                        else:
+                            sink.lose(items, f"lost: its worker process died {deaths[key]} times "
+                                             f"(exit code {code})")
+                    assign(replacement)
+                    continue
+                assign(w)  # the next batch first: the worker runs while the sink writes
+                if status == "ok":
+                    sink.batch(items, payload)
+                elif len(items) > 1:
+                    queue.extend([item] for item in items)
+                    for idle in self._workers:
+                        if id(idle) not in busy:
+                            assign(idle)
+                else:
+                    sink.lose(items, f"lost: {type(payload).__name__}: {payload}")
+
+    def _replace(self, dead: _Worker) -> int | None:
+        """Replace a dead worker with a new one (last in the list); return the dead one's exit code."""
+        dead.proc.join()
+        code = dead.proc.exitcode
+        dead.conn.close()
+        self._workers.remove(dead)
+        self._workers.append(self._spawn())
+        return code
 
 
 class _Dask(Executor):
@@ -219,6 +440,10 @@ class LocalDask(_Dask):
 
     @property
     def workers(self) -> int:
+        return self.n_workers
+
+    @property
+    def local_workers(self) -> int:
         return self.n_workers
 
     def client(self):
@@ -315,7 +540,8 @@ class RemoteDask(_Dask):
 
 
 def make_executor(workers: int | None = None, scheduler: str | None = None) -> Executor:
-    """The executor the options ask for: ``--scheduler``, ``--workers`` or in-process."""
+    """The executor the options ask for: ``--scheduler`` (Dask), ``--workers`` (forked local
+    processes) or in-process."""
     if workers is not None and workers < 1:
         raise ConfigError(f"--workers {workers}: must be at least 1")
     if workers is not None and scheduler:
@@ -323,4 +549,4 @@ def make_executor(workers: int | None = None, scheduler: str | None = None) -> E
                           "its own workers)")
     if scheduler:
         return RemoteDask(scheduler)
-    return LocalDask(workers) if workers else InProcess()
+    return LocalProcesses(workers) if workers else InProcess()
