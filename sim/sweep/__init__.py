@@ -171,6 +171,17 @@ def _todo(plan: Plan, done: set[str]) -> list[Item]:
     return [item for _, item in todo]
 
 
+def _first_world(item: Item) -> None:
+    """Build the first run's world into this process's cache (forked workers start with it): the
+    timed first run then costs what most runs cost, a run on a cached world."""
+    from sim.sweep.worlds import cache
+
+    try:
+        cache().get(item[2], item[3])
+    except Exception:  # noqa: BLE001 - the run fails again, and is recorded as failed
+        pass
+
+
 def _sweep(plan: Plan, out: Path, fresh: bool, executor: Executor, progress: bool,
            note: str | None = None) -> Path:
     from rich.console import Console
@@ -197,8 +208,8 @@ def _sweep(plan: Plan, out: Path, fresh: bool, executor: Executor, progress: boo
     try:
         if todo:
             warm()
-            # the first run, timed here, sizes the batches (and is kept: a chunk of one); its
-            # world is in the cache the workers start with
+            _first_world(todo[0])
+            # the first run, timed here, sizes the batches (and is kept: a chunk of one)
             t = time.perf_counter()
             first = execute_batch(todo[:1], plan.outcomes, plan.timeseries)
             per_run = time.perf_counter() - t

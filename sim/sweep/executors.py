@@ -20,6 +20,7 @@ import os
 import signal
 import threading
 import time
+import warnings
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -35,6 +36,9 @@ if TYPE_CHECKING:
     from sim.sweep.plan import Plan
     from sim.sweep.results import Sink
 
+ENV_START = "PACTSIM_START_METHOD"
+"""How ``--workers`` starts its processes: ``fork`` (the default where there is one), ``forkserver``
+or ``spawn`` (these two load pactsim and the kernels in each worker: about 2 s of CPU)."""
 ENV_CHUNK = "PACTSIM_SWEEP_CHUNK"
 """Runs per task and chunk file (default: sized from a timed run so a task takes about 0.5 s)."""
 
@@ -113,6 +117,19 @@ def warm() -> float:
     return time.perf_counter() - t
 
 
+def start_method() -> str:
+    """``$PACTSIM_START_METHOD``, else ``fork`` where the platform has it, else ``spawn``."""
+    import multiprocessing
+
+    methods = multiprocessing.get_all_start_methods()
+    env = os.environ.get(ENV_START, "").strip()
+    if env:
+        if env not in methods:
+            raise ConfigError(f"{ENV_START}={env}: this platform has {', '.join(methods)}")
+        return env
+    return "fork" if "fork" in methods else "spawn"
+
+
 def batch_size(seconds_per_run: float, pending: int, workers: int) -> int:
     """Runs per batch: ``$PACTSIM_SWEEP_CHUNK`` when set, else about half a second of work."""
     env = os.environ.get(ENV_CHUNK)
@@ -174,31 +191,34 @@ class InProcess(Executor):
                                         on_run=lambda: sink.progress.advance(1)), advance=False)
 
 
-def _ignore_interrupts(worker_main: Callable) -> Callable:
-    """``worker_main`` in a forked worker: Ctrl-C reaches every process of a terminal's group, so
-    the worker ignores SIGINT (its sweep alone stops, saves what is done and ends the workers) and
-    dies of SIGTERM at once (the sweep's own SIGTERM handler, inherited, would raise in it)."""
-    def main(*args):
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        try:
-            worker_main(*args)
-        except BaseException:  # noqa: BLE001 - the sweep sees a dead worker and redoes its runs
-            os._exit(1)
-        os._exit(0)
-    return main
+def _worker_main(conn, inherited: list[int], task: Callable, load: bool) -> None:
+    """A worker process: receive ``(items, outcomes, timeseries)``, run ``task`` on them, send
+    back ``("ok", result)`` or ``("error", exception)``; stop on ``None`` or when the sweep's end of
+    the pipe closes (the sweep ended or died).
+
+    Ctrl-C reaches every process of a terminal's group: a worker ignores SIGINT (its sweep alone
+    stops, saves what is done and ends the workers; the sweep ignores SIGINT while forking, so
+    there is no moment when a worker does not) and dies of SIGTERM at once (the sweep's own
+    handler, inherited, would raise in it). ``inherited``: file descriptors a forked worker closes
+    (the sweep's ends of the workers' pipes, its folder lock); ``load``: a worker not forked loads
+    the kernels first."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        for fd in inherited:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        if load:
+            warm()
+        _serve(conn, task)
+    except BaseException:  # noqa: BLE001 - the sweep sees a dead worker and redoes its runs
+        os._exit(1)
+    os._exit(0)
 
 
-@_ignore_interrupts
-def _worker_main(conn, inherited: list[int], task: Callable) -> None:
-    """A worker process's loop: receive ``(items, outcomes, timeseries)``, run ``task`` on them,
-    send back ``("ok", result)`` or ``("error", exception)``; stop on ``None`` or when the sweep's
-    end of the pipe closes (the sweep ended or died)."""
-    for fd in inherited:  # the sweep's ends of every worker's pipe, its folder lock
-        try:
-            os.close(fd)
-        except OSError:
-            pass
+def _serve(conn, task: Callable) -> None:
     while True:
         try:
             message = conn.recv()
@@ -220,14 +240,21 @@ def _worker_main(conn, inherited: list[int], task: Callable) -> None:
 
 
 class _Worker:
-    """One forked worker process and the sweep's end of its pipe."""
+    """One worker process and the sweep's end of its pipe."""
 
     def __init__(self, ctx, task: Callable, inherited: list[int]):
         ours, theirs = ctx.Pipe()
         self.conn = ours
-        self.proc = ctx.Process(target=_worker_main, args=(theirs, [ours.fileno(), *inherited], task),
-                                daemon=True, name="pactsim-worker")
-        self.proc.start()
+        forked = ctx.get_start_method() == "fork"
+        args = (theirs, [ours.fileno(), *inherited] if forked else [], task, not forked)
+        self.proc = ctx.Process(target=_worker_main, args=args, daemon=True, name="pactsim-worker")
+        with warnings.catch_warnings():
+            # Python 3.12 warns of fork() in a process with threads; ours are native pools
+            # (OpenBLAS, Arrow, jemalloc) that register at-fork handlers, and a worker runs
+            # nothing but the kernel, NumPy and pandas
+            warnings.filterwarnings("ignore", "This process .* is multi-threaded, use of fork",
+                                    DeprecationWarning)
+            self.proc.start()
         theirs.close()
         self.items: list[Item] | None = None  # the batch it is running
 
@@ -252,14 +279,17 @@ class _Worker:
 
 
 class LocalProcesses(Executor):
-    """``workers`` processes forked from this one (Linux's fork: they start in milliseconds with
-    the compiled kernels and the world cache already in memory), one batch at a time each. A worker
+    """``workers`` processes forked from this one (they start in milliseconds, with the compiled
+    kernels and the world cache already in memory; ``$PACTSIM_START_METHOD`` may choose
+    ``forkserver`` or ``spawn`` instead, and must where there is no fork, for tasks that pickle),
+    one batch at a time each. A worker
     that dies (killed, out of memory) is replaced: its batch is split into single runs, which are
     redone; a single run whose worker dies :data:`_DEATHS` times is recorded as lost (retried on
     resume). A batch whose task raises is split likewise; a single run that raises is lost."""
 
     def __init__(self, workers: int):
         self.n_workers = workers
+        self.method = start_method()  # refused here, before the sweep touches its folder
         self.label = f"{workers} local worker process{'es' if workers > 1 else ''}"
         self._workers: list[_Worker] = []
         self.deaths = 0  # worker processes that died, for tests and the curious
@@ -278,11 +308,11 @@ class LocalProcesses(Executor):
         from sim.sweep.lock import held_fds
 
         inherited = [w.conn.fileno() for w in self._workers] + held_fds()
-        # the worker ignores SIGINT from its first instruction on (see _ignore_interrupts)
+        # the worker ignores SIGINT from its first instruction on (see _worker_main)
         main = threading.current_thread() is threading.main_thread()
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
         try:
-            return _Worker(multiprocessing.get_context("fork"), self.task, inherited)
+            return _Worker(multiprocessing.get_context(self.method), self.task, inherited)
         finally:
             if main:
                 signal.signal(signal.SIGINT, previous)
