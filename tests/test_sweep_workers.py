@@ -175,3 +175,18 @@ def test_workers_do_not_hold_the_folder_lock(smoke, tmp_path):
     for rec in records:
         assert not any(line.endswith(LOCK_NAME) for line in rec.read_text().splitlines())
     assert (out / "runs.parquet").is_file()
+
+
+def test_batches_cover_every_run_once_and_shrink_towards_the_end(monkeypatch):
+    monkeypatch.delenv(sweep.ENV_CHUNK, raising=False)
+    items = list(range(1000))
+    for workers in (1, 2, 4):
+        cut = executors.batches(items, 0.05, workers)
+        assert [i for b in cut for i in b] == items
+        sizes = [len(b) for b in cut]
+        assert sizes == sorted(sizes, reverse=True)
+        assert sizes[0] * 0.05 <= executors._TASK_SECONDS + 0.05
+        if workers > 1:
+            assert sizes[-1] < sizes[0] and min(sizes) >= 2  # no batch under 0.1 s
+    monkeypatch.setenv(sweep.ENV_CHUNK, "7")
+    assert {len(b) for b in executors.batches(items, 0.05, 2)[:-1]} == {7}

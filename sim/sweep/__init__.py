@@ -33,7 +33,7 @@ from sim.sweep.executors import (
     LocalDask,
     LocalProcesses,
     RemoteDask,
-    batch_size,
+    batches,
     execute_batch,
     make_executor,
     warm,
@@ -217,9 +217,7 @@ def _sweep(plan: Plan, out: Path, fresh: bool, executor: Executor, progress: boo
         with sink.progress:
             if todo:
                 sink.batch(todo[:1], first)
-                rest = todo[1:]
-                size = batch_size(per_run, len(rest), executor.workers)
-                executor.run([rest[i:i + size] for i in range(0, len(rest), size)], plan, sink)
+                executor.run(batches(todo[1:], per_run, executor.workers), plan, sink)
     except KeyboardInterrupt:
         console.print(f"[yellow]interrupted[/]: {sink.done + sink.failed} runs saved in {out}; "
                       "run the same command again to resume")

@@ -43,9 +43,9 @@ ENV_CHUNK = "PACTSIM_SWEEP_CHUNK"
 """Runs per task and chunk file (default: sized from a timed run so a task takes about 0.5 s)."""
 
 # target work per task: Dask costs about 3 ms per task and each task writes a chunk file (about
-# 5 ms, fsync included, and one file more to read at the end), so half a second keeps the
-# overhead near 1% while a lost worker or Ctrl-C loses little
-_TASK_SECONDS = 0.5
+# 15 ms, fsync included, and one file more to read at the end), so a second keeps the overhead
+# near 1% while a lost worker or Ctrl-C loses little
+_TASK_SECONDS = 1.0
 _DEATHS = 3
 """Times a worker process may die running one run alone before the run is recorded as lost."""
 _CONNECT_SECONDS = 10.0
@@ -131,16 +131,29 @@ def start_method() -> str:
 
 
 def batch_size(seconds_per_run: float, pending: int, workers: int) -> int:
-    """Runs per batch: ``$PACTSIM_SWEEP_CHUNK`` when set, else about half a second of work."""
+    """Runs per batch: ``$PACTSIM_SWEEP_CHUNK`` when set, else about :data:`_TASK_SECONDS` of
+    work; with several workers at most an eighth of ``pending`` per worker (the load stays
+    balanced to the end), but no batch under 0.1 s (Dask's overhead per task)."""
     env = os.environ.get(ENV_CHUNK)
     if env:
         return max(1, int(env))
     per_run = max(seconds_per_run, 1e-4)
     size = math.ceil(_TASK_SECONDS / per_run)
     if workers > 1:
-        # several tasks per worker balance the load, but no task under 0.1 s (Dask's overhead)
-        size = max(min(size, math.ceil(pending / (4 * workers))), math.ceil(0.1 / per_run))
+        size = max(min(size, math.ceil(pending / (8 * workers))), math.ceil(0.1 / per_run))
     return max(1, size)
+
+
+def batches(items: list[Item], seconds_per_run: float, workers: int) -> list[list[Item]]:
+    """``items`` cut into batches (:func:`batch_size`). With several workers the batches shrink
+    as the end nears (each sized from what is left after it), so that the workers finish together
+    instead of one waiting on another's last long batch."""
+    out, i = [], 0
+    while i < len(items):
+        size = batch_size(seconds_per_run, len(items) - i, workers)
+        out.append(items[i:i + size])
+        i += size
+    return out
 
 
 # --- the executors ----------------------------------------------------------------------------
