@@ -210,9 +210,9 @@ def _sweep(plan: Plan, out: Path, fresh: bool, executor: Executor, progress: boo
             warm()
             _first_world(todo[0])
             # the first run, timed here, sizes the batches (and is kept: a chunk of one)
-            t = time.perf_counter()
+            t = time.process_time()  # CPU time: the machine's load does not shrink the batches
             first = execute_batch(todo[:1], plan.outcomes, plan.timeseries)
-            per_run = time.perf_counter() - t
+            per_run = time.process_time() - t
             executor.start()  # forked workers: before the progress bar's thread starts
         with sink.progress:
             if todo:
