@@ -46,6 +46,7 @@ ENV_CHUNK = "PACTSIM_SWEEP_CHUNK"
 # 15 ms, fsync included, and one file more to read at the end), so a second keeps the overhead
 # near 1% while a lost worker or Ctrl-C loses little
 _TASK_SECONDS = 1.0
+_MIN_TASK_SECONDS = 0.2  # the smallest batch at the end: a chunk file costs about 10 ms of CPU
 _DEATHS = 3
 """Times a worker process may die running one run alone before the run is recorded as lost."""
 _CONNECT_SECONDS = 10.0
@@ -132,15 +133,16 @@ def start_method() -> str:
 
 def batch_size(seconds_per_run: float, pending: int, workers: int) -> int:
     """Runs per batch: ``$PACTSIM_SWEEP_CHUNK`` when set, else about :data:`_TASK_SECONDS` of
-    work; with several workers at most an eighth of ``pending`` per worker (the load stays
-    balanced to the end), but no batch under 0.1 s (Dask's overhead per task)."""
+    work; with several workers at most half of ``pending`` per worker (guided self-scheduling:
+    the load stays balanced to the end), but no batch under :data:`_MIN_TASK_SECONDS`."""
     env = os.environ.get(ENV_CHUNK)
     if env:
         return max(1, int(env))
     per_run = max(seconds_per_run, 1e-4)
     size = math.ceil(_TASK_SECONDS / per_run)
     if workers > 1:
-        size = max(min(size, math.ceil(pending / (8 * workers))), math.ceil(0.1 / per_run))
+        size = max(min(size, math.ceil(pending / (2 * workers))),
+                   math.ceil(_MIN_TASK_SECONDS / per_run))
     return max(1, size)
 
 
