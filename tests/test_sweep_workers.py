@@ -187,6 +187,6 @@ def test_batches_cover_every_run_once_and_shrink_towards_the_end(monkeypatch):
         assert sizes == sorted(sizes, reverse=True)
         assert sizes[0] * 0.05 <= executors._TASK_SECONDS + 0.05
         if workers > 1:
-            assert sizes[-1] < sizes[0] and min(sizes) >= 4  # no batch under 0.2 s
+            assert sizes[-1] < sizes[0] and min(sizes[:-1]) >= 4  # none under 0.2 s but the rest
     monkeypatch.setenv(sweep.ENV_CHUNK, "7")
     assert {len(b) for b in executors.batches(items, 0.05, 2)[:-1]} == {7}
