@@ -123,7 +123,7 @@ def run_experiment(path_or_spec: str | Path | Plan, *, workers: int | None = Non
 
     try:
         # one sweep per folder; a remote scheduler is connected now (a bad address writes
-        # nothing); a LocalCluster starts only when there are runs to do
+        # nothing); local worker processes start only when there are runs to do
         with _terminate_as_interrupt(), executor, FolderLock(out) as lock:
             executor.check_memory(plan, largest)
             return _sweep(plan, out, fresh, executor, progress, lock.stale_note())
