@@ -31,8 +31,9 @@ from sim.sweep.executors import (
     InProcess,
     Item,
     LocalDask,
+    LocalProcesses,
     RemoteDask,
-    batch_size,
+    batches,
     execute_batch,
     make_executor,
     warm,
@@ -51,8 +52,8 @@ if TYPE_CHECKING:
     import argparse
 
 __all__ = ["DESIGNS", "ENV_CHUNK", "EXPERIMENT_DIR", "RESULTS_DIR", "CiSize", "Executor",
-           "Experiment", "InProcess", "Item", "LocalDask", "Plan", "RemoteDask", "RunSpec",
-           "ci_digest", "command", "default_out", "execute_batch", "expand", "field_path",
+           "Experiment", "InProcess", "Item", "LocalDask", "LocalProcesses", "Plan", "RemoteDask",
+           "RunSpec", "ci_digest", "command", "default_out", "execute_batch", "expand", "field_path",
            "load_experiment", "make_executor", "resolve_experiment", "run_experiment", "run_id",
            "run_seeds", "warm"]
 
@@ -78,11 +79,14 @@ def _check_memory(plan: Plan, largest: float, executor: Executor, max_memory: fl
     """Refuse a sweep whose plan, final tables and runs in flight on this machine would not fit
     (runs on a remote scheduler's workers count against those machines, not this one)."""
     from sim.resources import RUNTIME_BYTES, check_memory, estimate_sweep_bytes
+    from sim.sweep.worlds import cache_bytes
 
     remote = isinstance(executor, RemoteDask)
-    local = executor.n_workers if isinstance(executor, LocalDask) else 0
+    local = executor.local_workers
+    # each process's world cache keeps up to a world per seed (a run's own is in ``largest``)
+    cached = min(cache_bytes(), len(set(plan.seeds)) * max(largest - RUNTIME_BYTES, 0.0))
     need = estimate_sweep_bytes(len(plan.configs), len(plan.runs), plan.steps, plan.timeseries,
-                                RUNTIME_BYTES if remote else largest, local)
+                                RUNTIME_BYTES if remote else largest + cached, local)
     where = f" on {local} local workers" if local else ""
     check_memory(need["total"], max_memory, f"sweep {plan.name}{where}", need,
                  "use fewer or smaller runs, fewer --workers, or leave out timeseries")
@@ -95,7 +99,7 @@ def run_experiment(path_or_spec: str | Path | Plan, *, workers: int | None = Non
     """Run an experiment (a name in ``experiments/``, a TOML path, or a :class:`Plan`); return the
     results folder (default ``results/<experiment>`` or ``results/<experiment>-ci`` with ``ci``).
 
-    workers: local worker processes (a Dask ``LocalCluster`` on loopback); default in-process.
+    workers: local worker processes (forked from this one); default in-process.
     scheduler: address of a Dask scheduler (``tcp://host:8786``) whose workers have pactsim.
     executor: an :class:`Executor` to use instead of the one ``workers`` and ``scheduler`` ask for.
     fresh: discard earlier results in the folder; otherwise finished runs are skipped (resume).
@@ -119,7 +123,7 @@ def run_experiment(path_or_spec: str | Path | Plan, *, workers: int | None = Non
 
     try:
         # one sweep per folder; a remote scheduler is connected now (a bad address writes
-        # nothing); a LocalCluster starts only when there are runs to do
+        # nothing); local worker processes start only when there are runs to do
         with _terminate_as_interrupt(), executor, FolderLock(out) as lock:
             executor.check_memory(plan, largest)
             return _sweep(plan, out, fresh, executor, progress, lock.stale_note())
@@ -148,15 +152,34 @@ def _terminate_as_interrupt():
 
 
 def _todo(plan: Plan, done: set[str]) -> list[Item]:
-    """The runs still to do; identical configs share a run id: each is run once."""
+    """The runs still to do; identical configs share a run id: each is run once. In the order
+    that lets runs share worlds (:mod:`sim.sweep.worlds`): by seed, then by what else the world
+    depends on, then in run order (the order changes no result: the tables are sorted)."""
+    from sim.sweep.worlds import world_inputs
+
+    inputs: dict[str, int] = {}
+    point_world = [inputs.setdefault(world_inputs(c), len(inputs)) for c in plan.configs]
     seen: set[str] = set()
-    todo: list[Item] = []
+    todo: list[tuple[tuple[int, int, int], Item]] = []
     for r in plan.runs:
         if r.run_id in done or r.run_id in seen:
             continue
         seen.add(r.run_id)
-        todo.append((r.index, r.run_id, plan.configs[r.point], r.seed))
-    return todo
+        todo.append(((r.seed, point_world[r.point], r.index),
+                     (r.index, r.run_id, plan.configs[r.point], r.seed)))
+    todo.sort(key=lambda pair: pair[0])
+    return [item for _, item in todo]
+
+
+def _first_world(item: Item) -> None:
+    """Build the first run's world into this process's cache (forked workers start with it): the
+    timed first run then costs what most runs cost, a run on a cached world."""
+    from sim.sweep.worlds import cache
+
+    try:
+        cache().get(item[2], item[3])
+    except Exception:  # noqa: BLE001 - the run fails again, and is recorded as failed
+        pass
 
 
 def _sweep(plan: Plan, out: Path, fresh: bool, executor: Executor, progress: bool,
@@ -183,16 +206,18 @@ def _sweep(plan: Plan, out: Path, fresh: bool, executor: Executor, progress: boo
     skipped = len({r.run_id for r in plan.runs} & done)
     sink = results.Sink(out, say.progress(console, len(todo), plan.name, progress))
     try:
+        if todo:
+            warm()
+            _first_world(todo[0])
+            # the first run, timed here, sizes the batches (and is kept: a chunk of one)
+            t = time.process_time()  # CPU time: the machine's load does not shrink the batches
+            first = execute_batch(todo[:1], plan.outcomes, plan.timeseries)
+            per_run = time.process_time() - t
+            executor.start()  # forked workers: before the progress bar's thread starts
         with sink.progress:
             if todo:
-                warm()
-                # the first run, timed here, sizes the batches (and is kept: a chunk of one)
-                t = time.perf_counter()
-                sink.batch(todo[:1], execute_batch(todo[:1], plan.outcomes, plan.timeseries))
-                per_run = time.perf_counter() - t
-                rest = todo[1:]
-                size = batch_size(per_run, len(rest), executor.workers)
-                executor.run([rest[i:i + size] for i in range(0, len(rest), size)], plan, sink)
+                sink.batch(todo[:1], first)
+                executor.run(batches(todo[1:], per_run, executor.workers), plan, sink)
     except KeyboardInterrupt:
         console.print(f"[yellow]interrupted[/]: {sink.done + sink.failed} runs saved in {out}; "
                       "run the same command again to resume")

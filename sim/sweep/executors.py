@@ -1,7 +1,13 @@
 """Where a sweep's runs execute, behind one interface (:class:`Executor`): in this process
-(:class:`InProcess`), on a Dask ``LocalCluster`` of worker processes (:class:`LocalDask`) or on
-the workers of a remote Dask scheduler (:class:`RemoteDask`). Results do not depend on the
-executor: every run is a pure function of its config and seed.
+(:class:`InProcess`), on local worker processes forked from this one (:class:`LocalProcesses`,
+``--workers N``), on a Dask ``LocalCluster`` (:class:`LocalDask`) or on the workers of a remote
+Dask scheduler (:class:`RemoteDask`, ``--scheduler``). Results do not depend on the executor:
+every run is a pure function of its config and seed.
+
+``--workers N`` forks its workers from the sweep's process once the Numba kernels are loaded
+(:func:`warm`): a worker is ready in milliseconds, with the compiled code and the world cache of
+its parent, where a Dask ``LocalCluster`` takes 4-6 s to start and each of its workers loads
+pactsim and the kernels again (about 2 s of CPU each).
 
 An executor runs batches through its :attr:`Executor.task` (by default :func:`execute_batch`); a
 test gives a subclass another task (one that kills its worker, say) to inject faults.
@@ -14,6 +20,8 @@ import os
 import signal
 import threading
 import time
+import warnings
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -28,12 +36,19 @@ if TYPE_CHECKING:
     from sim.sweep.plan import Plan
     from sim.sweep.results import Sink
 
+ENV_START = "PACTSIM_START_METHOD"
+"""How ``--workers`` starts its processes: ``fork`` (the default where there is one), ``forkserver``
+or ``spawn`` (these two load pactsim and the kernels in each worker: about 2 s of CPU)."""
 ENV_CHUNK = "PACTSIM_SWEEP_CHUNK"
 """Runs per task and chunk file (default: sized from a timed run so a task takes about 0.5 s)."""
 
-# target work per task: Dask costs about 3 ms per task, so half a second keeps its overhead
-# under 1% while a lost worker loses little
-_TASK_SECONDS = 0.5
+# target work per task: Dask costs about 3 ms per task and each task writes a chunk file (about
+# 15 ms, fsync included, and one file more to read at the end), so a second keeps the overhead
+# near 1% while a lost worker or Ctrl-C loses little
+_TASK_SECONDS = 1.0
+_MIN_TASK_SECONDS = 0.2  # the smallest batch at the end: a chunk file costs about 10 ms of CPU
+_DEATHS = 3
+"""Times a worker process may die running one run alone before the run is recorded as lost."""
 _CONNECT_SECONDS = 10.0
 
 Item = tuple[int, str, Scenario, int]  # (run index, run id, config, seed)
@@ -45,28 +60,31 @@ def outcome_frame(records: list[dict], outcomes: tuple[str, ...]) -> pd.DataFram
     """Outcome records as a table: run_id, the outcomes (stored types, ``sim.columns``), error."""
     import pandas as pd
 
-    df = pd.DataFrame.from_records(records, columns=["run_id", *outcomes, "error"])
-    df["run_id"] = df["run_id"].astype("str")
-    for name in outcomes:
-        df[name] = df[name].astype(stored_outcome_dtype(name))
-    df["error"] = df["error"].astype("str")
-    return df
+    def column(name: str, dtype: str) -> pd.Series:  # None: a failed run's missing value
+        return pd.Series([r.get(name) for r in records], dtype=dtype)
+
+    return pd.DataFrame({"run_id": column("run_id", "str"),
+                         **{name: column(name, stored_outcome_dtype(name)) for name in outcomes},
+                         "error": column("error", "str")})
 
 
 def execute_batch(items: list[Item], outcomes: tuple[str, ...], timeseries: bool,
                   on_run: Callable[[], None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Run ``items``; return ``(outcomes table, time series table or None)``.
 
-    A run that raises is recorded with its error and null outcomes; the batch goes on.
+    Worlds come from this process's cache (:mod:`sim.sweep.worlds`). A run that raises is
+    recorded with its error and null outcomes; the batch goes on.
     """
     import pandas as pd
 
     from sim import engine
+    from sim.sweep.worlds import cache
 
+    worlds = cache()
     records, series = [], []
     for _, rid, cfg, seed in items:
         try:
-            result = engine.simulate(cfg, seed=seed)
+            result = engine.simulate(cfg, seed=seed, world=worlds.get(cfg, seed))
         except Exception as e:  # noqa: BLE001 - any failure of one run is data, not a crash
             records.append({"run_id": rid, "error": f"{type(e).__name__}: {e}"})
         else:
@@ -100,17 +118,44 @@ def warm() -> float:
     return time.perf_counter() - t
 
 
+def start_method() -> str:
+    """``$PACTSIM_START_METHOD``, else ``fork`` where the platform has it, else ``spawn``."""
+    import multiprocessing
+
+    methods = multiprocessing.get_all_start_methods()
+    env = os.environ.get(ENV_START, "").strip()
+    if env:
+        if env not in methods:
+            raise ConfigError(f"{ENV_START}={env}: this platform has {', '.join(methods)}")
+        return env
+    return "fork" if "fork" in methods else "spawn"
+
+
 def batch_size(seconds_per_run: float, pending: int, workers: int) -> int:
-    """Runs per batch: ``$PACTSIM_SWEEP_CHUNK`` when set, else about half a second of work."""
+    """Runs per batch: ``$PACTSIM_SWEEP_CHUNK`` when set, else about :data:`_TASK_SECONDS` of
+    work; with several workers at most half of ``pending`` per worker (guided self-scheduling:
+    the load stays balanced to the end), but no batch under :data:`_MIN_TASK_SECONDS`."""
     env = os.environ.get(ENV_CHUNK)
     if env:
         return max(1, int(env))
     per_run = max(seconds_per_run, 1e-4)
     size = math.ceil(_TASK_SECONDS / per_run)
     if workers > 1:
-        # several tasks per worker balance the load, but no task under 0.1 s (Dask's overhead)
-        size = max(min(size, math.ceil(pending / (4 * workers))), math.ceil(0.1 / per_run))
+        size = max(min(size, math.ceil(pending / (2 * workers))),
+                   math.ceil(_MIN_TASK_SECONDS / per_run))
     return max(1, size)
+
+
+def batches(items: list[Item], seconds_per_run: float, workers: int) -> list[list[Item]]:
+    """``items`` cut into batches (:func:`batch_size`). With several workers the batches shrink
+    as the end nears (each sized from what is left after it), so that the workers finish together
+    instead of one waiting on another's last long batch."""
+    out, i = [], 0
+    while i < len(items):
+        size = batch_size(seconds_per_run, len(items) - i, workers)
+        out.append(items[i:i + size])
+        i += size
+    return out
 
 
 # --- the executors ----------------------------------------------------------------------------
@@ -128,11 +173,20 @@ class Executor:
         """Worker count, for sizing batches."""
         return 1
 
+    @property
+    def local_workers(self) -> int:
+        """Worker processes this executor starts on this machine (0: none)."""
+        return 0
+
     def __enter__(self) -> Executor:
         return self
 
     def __exit__(self, *exc) -> bool:
         return False
+
+    def start(self) -> None:
+        """Called once the kernels are loaded in this process (:func:`warm`), before any batch:
+        start what runs them."""
 
     def check_memory(self, plan: Plan, largest: float) -> None:
         """Refuse, before anything runs, a plan whose largest run would not fit a worker."""
@@ -150,6 +204,218 @@ class InProcess(Executor):
         for items in batches:
             sink.batch(items, self.task(items, plan.outcomes, plan.timeseries,
                                         on_run=lambda: sink.progress.advance(1)), advance=False)
+
+
+def _worker_main(conn, inherited: list[int], task: Callable, load: bool) -> None:
+    """A worker process: receive ``(items, outcomes, timeseries)``, run ``task`` on them, send
+    back ``("ok", result)`` or ``("error", exception)``; stop on ``None`` or when the sweep's end of
+    the pipe closes (the sweep ended or died).
+
+    Ctrl-C reaches every process of a terminal's group: a worker ignores SIGINT (its sweep alone
+    stops, saves what is done and ends the workers; the sweep ignores SIGINT while forking, so
+    there is no moment when a worker does not) and dies of SIGTERM at once (the sweep's own
+    handler, inherited, would raise in it). ``inherited``: file descriptors a forked worker closes
+    (the sweep's ends of the workers' pipes, its folder lock); ``load``: a worker not forked loads
+    the kernels first."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        for fd in inherited:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        if load:
+            warm()
+        _serve(conn, task)
+    except BaseException:  # noqa: BLE001 - the sweep sees a dead worker and redoes its runs
+        os._exit(1)
+    os._exit(0)
+
+
+def _serve(conn, task: Callable) -> None:
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        items, outcomes, timeseries = message
+        try:
+            reply = ("ok", task(items, outcomes, timeseries))
+        except Exception as e:  # noqa: BLE001 - the sweep splits the batch or records the run lost
+            reply = ("error", e)
+        try:
+            conn.send(reply)
+        except (OSError, ValueError):
+            return
+        except Exception as e:  # noqa: BLE001 - unpicklable (an exception, say): say so instead
+            conn.send(("error", RuntimeError(f"cannot send the reply: {type(e).__name__}: {e}")))
+
+
+class _Worker:
+    """One worker process and the sweep's end of its pipe."""
+
+    def __init__(self, ctx, task: Callable, inherited: list[int]):
+        ours, theirs = ctx.Pipe()
+        self.conn = ours
+        forked = ctx.get_start_method() == "fork"
+        args = (theirs, [ours.fileno(), *inherited] if forked else [], task, not forked)
+        self.proc = ctx.Process(target=_worker_main, args=args, daemon=True, name="pactsim-worker")
+        with warnings.catch_warnings():
+            # Python 3.12 warns of fork() in a process with threads; ours are native pools
+            # (OpenBLAS, Arrow, jemalloc) that register at-fork handlers, and a worker runs
+            # nothing but the kernel, NumPy and pandas
+            warnings.filterwarnings("ignore", "This process .* is multi-threaded, use of fork",
+                                    DeprecationWarning)
+            self.proc.start()
+        theirs.close()
+        self.items: list[Item] | None = None  # the batch it is running
+
+    def send(self, items: list[Item], plan: Plan) -> None:
+        self.items = items
+        self.conn.send((items, plan.outcomes, plan.timeseries))
+
+    def stop(self, kill: bool) -> None:
+        if self.proc.is_alive():
+            if kill:
+                self.proc.kill()
+            else:
+                try:
+                    self.conn.send(None)
+                except OSError:
+                    pass
+            self.proc.join(timeout=None if kill else 5)
+            if self.proc.is_alive():
+                self.proc.kill()
+                self.proc.join()
+        self.conn.close()
+
+
+class LocalProcesses(Executor):
+    """``workers`` processes forked from this one (they start in milliseconds, with the compiled
+    kernels and the world cache already in memory; ``$PACTSIM_START_METHOD`` may choose
+    ``forkserver`` or ``spawn`` instead, and must where there is no fork, for tasks that pickle),
+    one batch at a time each. A worker
+    that dies (killed, out of memory) is replaced: its batch is split into single runs, which are
+    redone; a single run whose worker dies :data:`_DEATHS` times is recorded as lost (retried on
+    resume). A batch whose task raises is split likewise; a single run that raises is lost."""
+
+    def __init__(self, workers: int):
+        self.n_workers = workers
+        self.method = start_method()  # refused here, before the sweep touches its folder
+        self.label = f"{workers} local worker process{'es' if workers > 1 else ''}"
+        self._workers: list[_Worker] = []
+        self.deaths = 0  # worker processes that died, for tests and the curious
+
+    @property
+    def workers(self) -> int:
+        return self.n_workers
+
+    @property
+    def local_workers(self) -> int:
+        return self.n_workers
+
+    def _spawn(self) -> _Worker:
+        import multiprocessing
+
+        from sim.sweep.lock import held_fds
+
+        inherited = [w.conn.fileno() for w in self._workers] + held_fds()
+        # the worker ignores SIGINT from its first instruction on (see _worker_main)
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+        try:
+            return _Worker(multiprocessing.get_context(self.method), self.task, inherited)
+        finally:
+            if main:
+                signal.signal(signal.SIGINT, previous)
+
+    def start(self) -> None:
+        while len(self._workers) < self.n_workers:
+            self._workers.append(self._spawn())
+
+    def __exit__(self, exc_type, *exc) -> bool:
+        # on an error or Ctrl-C the runs in flight are abandoned: the workers are killed
+        for w in self._workers:
+            w.stop(kill=exc_type is not None)
+        self._workers = []
+        return False
+
+    def run(self, batches: list[list[Item]], plan: Plan, sink: Sink) -> None:
+        from multiprocessing.connection import wait
+
+        self.start()
+        queue = deque(batches)
+        deaths: dict[int, int] = {}  # run index -> times its worker died running it alone
+        busy: dict[int, _Worker] = {}  # id -> worker running a batch
+
+        def assign(w: _Worker) -> None:
+            if not queue:
+                return
+            items = queue.popleft()
+            try:
+                w.send(items, plan)
+            except (OSError, ValueError):  # it died while idle: its replacement takes the batch
+                queue.appendleft(items)
+                self.deaths += 1
+                self._replace(w)
+                assign(self._workers[-1])
+            else:
+                busy[id(w)] = w
+
+        for w in self._workers:
+            assign(w)
+        while busy:
+            handles = {}
+            for w in busy.values():
+                handles[w.conn] = w
+                handles[w.proc.sentinel] = w
+            ready = {id(handles[h]): handles[h] for h in wait(list(handles))}
+            for w in ready.values():
+                items = w.items
+                del busy[id(w)]
+                w.items = None
+                try:  # a result sent just before the worker died still counts
+                    status, payload = w.conn.recv() if w.conn.poll() else (None, None)
+                except (EOFError, OSError):
+                    status, payload = None, None
+                if status is None:  # the worker died
+                    self.deaths += 1
+                    code = self._replace(w)
+                    replacement = self._workers[-1]
+                    if len(items) > 1:
+                        queue.extendleft(reversed([[item] for item in items]))
+                    else:
+                        key = items[0][0]
+                        deaths[key] = deaths.get(key, 0) + 1
+                        if deaths[key] < _DEATHS:
+                            queue.appendleft(items)
+                        else:
+                            sink.lose(items, f"lost: its worker process died {deaths[key]} times "
+                                             f"(exit code {code})")
+                    assign(replacement)
+                    continue
+                assign(w)  # the next batch first: the worker runs while the sink writes
+                if status == "ok":
+                    sink.batch(items, payload)
+                elif len(items) > 1:
+                    queue.extend([item] for item in items)
+                    for idle in self._workers:
+                        if id(idle) not in busy:
+                            assign(idle)
+                else:
+                    sink.lose(items, f"lost: {type(payload).__name__}: {payload}")
+
+    def _replace(self, dead: _Worker) -> int | None:
+        """Replace a dead worker with a new one (last in the list); return the dead one's exit code."""
+        dead.proc.join()
+        code = dead.proc.exitcode
+        dead.conn.close()
+        self._workers.remove(dead)
+        self._workers.append(self._spawn())
+        return code
 
 
 class _Dask(Executor):
@@ -219,6 +485,10 @@ class LocalDask(_Dask):
 
     @property
     def workers(self) -> int:
+        return self.n_workers
+
+    @property
+    def local_workers(self) -> int:
         return self.n_workers
 
     def client(self):
@@ -315,7 +585,8 @@ class RemoteDask(_Dask):
 
 
 def make_executor(workers: int | None = None, scheduler: str | None = None) -> Executor:
-    """The executor the options ask for: ``--scheduler``, ``--workers`` or in-process."""
+    """The executor the options ask for: ``--scheduler`` (Dask), ``--workers`` (forked local
+    processes) or in-process."""
     if workers is not None and workers < 1:
         raise ConfigError(f"--workers {workers}: must be at least 1")
     if workers is not None and scheduler:
@@ -323,4 +594,4 @@ def make_executor(workers: int | None = None, scheduler: str | None = None) -> E
                           "its own workers)")
     if scheduler:
         return RemoteDask(scheduler)
-    return LocalDask(workers) if workers else InProcess()
+    return LocalProcesses(workers) if workers else InProcess()

@@ -48,6 +48,15 @@ def _read(fd: int) -> dict:
     return holder if isinstance(holder, dict) else {}
 
 
+_HELD: set[int] = set()
+
+
+def held_fds() -> list[int]:
+    """The file descriptors of the locks this process holds: a worker process forked from it
+    closes them, so that the lock ends with the sweep (``flock`` locks are shared by forks)."""
+    return sorted(_HELD)
+
+
 class FolderLock:
     """``with FolderLock(folder):`` — hold ``folder`` for one sweep, or raise :class:`FolderBusy`.
 
@@ -92,6 +101,7 @@ class FolderLock:
         os.lseek(fd, 0, os.SEEK_SET)
         os.write(fd, (json.dumps(record) + "\n").encode())
         self.fd = fd
+        _HELD.add(fd)
         return self
 
     def stale_note(self) -> str | None:
@@ -111,6 +121,7 @@ class FolderLock:
                 self.path.unlink(missing_ok=True)
             except OSError:  # e.g. the folder turned read-only: the next sweep finds it stale
                 pass
+            _HELD.discard(self.fd)
             os.close(self.fd)
             self.fd = None
         return False

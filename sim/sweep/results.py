@@ -114,12 +114,18 @@ def remove_partial(folder: Path) -> int:
 def read_parquets(paths: list[Path], columns: list[str] | None = None) -> pd.DataFrame | None:
     """Concatenate Parquet files (in the given order); ``None`` when there are none."""
     import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
-    frames = [pd.read_parquet(p, columns=columns) for p in paths]
-    frames = [f for f in frames if len(f)]
-    if not frames:
+    # one Arrow table, converted once: half the time of a pandas frame per file
+    tables = [pq.read_table(p, columns=columns) for p in paths]
+    tables = [t for t in tables if t.num_rows]
+    if not tables:
         return None
-    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    try:
+        return pa.concat_tables(tables).to_pandas()
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # the files' types differ: pandas reconciles
+        return pd.concat([t.to_pandas() for t in tables], ignore_index=True)
 
 
 def done_ids(out: Path) -> set[str]:
