@@ -6,7 +6,8 @@ world the run was built from (graph, units, thresholds), the run's parameters an
 kernel (``sim.kernel``) and the Mesa model (``sim.model``) each own one, built by :func:`new_state`,
 and every phase (``sim.phases``) and per-agent rule (``sim.rules``) is a function of it.
 
-Arrays are written in place and never rebound, so the NumPy arrays the Python side holds
+Arrays are written in place and never rebound (except the landscape's table and memo, which the
+run copies when the market first moves), so the NumPy arrays the Python side holds
 (``State.arrays``) are the same memory the compiled code writes: the Mesa agents read their rows
 from them. Synchronous phases write the next values into the ``*_next`` rows and copy them over
 at the end of the phase (read step t, write step t+1).
@@ -28,8 +29,10 @@ Fields (shapes: E employees, C customers, D CSR entries, N landscape bits, K its
                idea_t_stage, idea_origin (E; i8), idea_sponsored (E; b1)
     customers: adopted, adopted_next (C; b1), adopted_share (f8: share of customers who had
                adopted at the end of the previous step)
-    landscape: table (N, 2**(K+1); f8: the run's own copy when turbulence may move it), memo (2**N or 0;
-               f8: every solution's score, ``sim.landscape``), max_score (f8), optimum (i8)
+    landscape: table (N, 2**(K+1); f8), memo (2**N or 0; f8: every solution's score,
+               ``sim.landscape``): the world's until the market first moves, then the run's own
+               copies (own_landscape, b1; a copy costs about 2 ms at N = 20, and most runs of a
+               sweep share one world); max_score (f8), optimum (i8)
     org:       t (i8: step being run), deployed, code, code_known (i8), deployed_fitness,
                code_fitness, initial_fitness (f8), code_at_start, code_known_at_start (i8: the code
                as of step t, which socialization reads), counts (len(Count); i8: this step's
@@ -53,7 +56,7 @@ from numba.experimental import structref
 
 from sim.enums import Count, Stage
 from sim.metrics import Series, Tally
-from sim.params import Const, Inputs
+from sim.params import Inputs
 
 if TYPE_CHECKING:
     from sim.world import World
@@ -86,7 +89,8 @@ FIELDS = (
     # customers
     ("adopted", _B1), ("adopted_next", _B1), ("adopted_share", types.float64),
     # landscape
-    ("table", _F8_2D), ("memo", _F8), ("max_score", types.float64), ("optimum", types.int64),
+    ("table", _F8_2D), ("memo", _F8), ("own_landscape", types.boolean), ("max_score", types.float64),
+    ("optimum", types.int64),
     # organisation
     ("t", types.int64), ("deployed", types.int64), ("deployed_fitness", types.float64),
     ("code", types.int64), ("code_known", types.int64), ("code_fitness", types.float64),
@@ -175,15 +179,16 @@ class PlainState(SimpleNamespace):
 
 
 @njit(cache=True)
-def _make(unit, threshold, slow, access, influencer, indptr, nbr, kind, eu, adv_rank, contacts, dep,
-          exponent, mech, const, adoption_rule, funnel_rule, soc_rule, feed_rule, search_rule,
-          code_blank, reality, stop_converged, seed, empowered, resourceful, platform,
-          platform_next, solution, solution_next, known, fitness, fitness_next, shared, shared_next,
-          origin, origin_next, t_changed, ever_submitted, idea_stage, idea_solution, idea_t_submit,
-          idea_t_stage, idea_sponsored, idea_origin, adopted, adopted_next, adopted_share, table,
-          memo, max_score, optimum, t, deployed, deployed_fitness, code, code_known, code_fitness,
-          initial_fitness, code_at_start, code_known_at_start, counts, moved, due, priority, ones,
-          pool, pool_size, series, lead_hist, tally):
+def _make(unit, threshold, slow, access, influencer, indptr, nbr, kind, eu, adv_rank, contacts,
+          dep, exponent, mech, const, adoption_rule, funnel_rule, soc_rule, feed_rule,
+          search_rule, code_blank, reality, stop_converged, seed, empowered, resourceful,
+          platform, platform_next, solution, solution_next, known, fitness, fitness_next, shared,
+          shared_next, origin, origin_next, t_changed, ever_submitted, idea_stage, idea_solution,
+          idea_t_submit, idea_t_stage, idea_sponsored, idea_origin, adopted, adopted_next,
+          adopted_share, table, memo, own_landscape, max_score, optimum, t, deployed,
+          deployed_fitness, code, code_known, code_fitness, initial_fitness, code_at_start,
+          code_known_at_start, counts, moved, due, priority, ones, pool, pool_size, series,
+          lead_hist, tally):
     """Compiled constructor: one argument per field of ``FIELDS``, in its order (tested)."""
     s = structref.new(STATE_TYPE)
     s.unit = unit
@@ -236,6 +241,7 @@ def _make(unit, threshold, slow, access, influencer, indptr, nbr, kind, eu, adv_
     s.adopted_share = adopted_share
     s.table = table
     s.memo = memo
+    s.own_landscape = own_landscape
     s.max_score = max_score
     s.optimum = optimum
     s.t = t
@@ -272,7 +278,6 @@ def new_state(world: World, inputs: Inputs, seed: int, steps: int) -> State | Pl
 
     pop, g, land = world.population, world.graph, world.landscape
     n_emp, n_cust, nk_n = pop.n_employees, pop.n_customers, land.dep.shape[0]
-    moves = inputs.const[Const.P_TURBULENCE] > 0.0
     e_i8, e_b1 = (lambda: np.zeros(n_emp, np.int64)), (lambda: np.zeros(n_emp, np.bool_))
     values = {
         "unit": pop.unit, "threshold": world.threshold, "slow": world.slow,
@@ -296,9 +301,8 @@ def new_state(world: World, inputs: Inputs, seed: int, steps: int) -> State | Pl
         "idea_origin": e_i8(),
         "adopted": np.zeros(n_cust, np.bool_), "adopted_next": np.zeros(n_cust, np.bool_),
         "adopted_share": 0.0,
-        # only turbulence rewrites the table and the memo: the run's own copies then
-        "table": land.table.copy() if moves else land.table,
-        "memo": land.memo.copy() if moves else land.memo,
+        # only turbulence rewrites the table and the memo: it copies them first (own_landscape)
+        "table": land.table, "memo": land.memo, "own_landscape": False,
         "max_score": float(land.max_score),
         "optimum": int(land.optimum),
         "t": 0, "deployed": 0, "deployed_fitness": 0.0, "code": 0, "code_known": 0,

@@ -112,3 +112,46 @@ def test_both_formulations_agree_on_a_short_run():
     m = sim.simulate(cfg, seed=3, steps=8, backend="mesa")
     assert k.timeseries.equals(m.timeseries) and np.array_equal(k.lead_hist, m.lead_hist)
     assert k.timeseries["submissions"].sum() > 0 and k.timeseries["platform_users"].iloc[-1] > 0
+
+
+def test_the_feed_orders_its_window_as_a_stable_sort_of_the_whole_pool():
+    """R3f: feed_pool puts only the first feed_window posts in order, in one selection pass; they
+    are the posts, in the order, that a stable sort of the whole pool by the feed's key gives
+    (ties by employee index: fitness ties are common, copies share a solution)."""
+    from sim.enums import FeedRule, Platform
+    from sim.rng import Stream, key_for, uniform
+    from sim.rules.search import feed_pool
+
+    for rule in ("recent", "best", "diverse"):
+        for window in (1, 2, 3, 10, 70):
+            cfg = small(rules={"feed": rule}, technology={"feed_window": window})
+            s = _state(cfg)
+            a = s.arrays
+            rng = np.random.default_rng(window)
+            a["shared"][:] = rng.random(60) < 0.7
+            a["platform"][:] = np.where(rng.random(60) < 0.8, Platform.ACTIVE, Platform.NON_USER)
+            a["t_changed"][:] = rng.integers(0, 3, 60)  # many posts changed at the same step
+            a["fitness"][:] = rng.integers(0, 4, 60) / 4  # and many equal fitnesses
+            k = key_for(3, Stream.FEED, 0)
+            feed_pool(s, k)
+            posts = np.flatnonzero(a["shared"] & (a["platform"] == Platform.ACTIVE))
+            if FeedRule[rule.upper()] == FeedRule.RECENT:
+                keys = np.array([a["t_changed"][j] + uniform(k, j, 2) for j in posts])
+            else:
+                keys = a["fitness"][posts]
+            want = posts[np.argsort(-keys, kind="stable")][:max(2, window)]
+            assert np.array_equal(a["pool"][:len(want)], want), (rule, window)
+
+
+def test_a_run_never_writes_its_worlds_landscape():
+    """The market's moves rewrite the run's own copies of the table and memo, made when it first
+    moves; the world's (shared by the runs of a sweep) stay as built."""
+    cfg = small(landscape={"p_turbulence": 0.5})
+    world = build_world(cfg, 2)
+    table, memo = world.landscape.table.copy(), world.landscape.memo.copy()
+    from sim.engine import run_arrays
+
+    series, _, _ = run_arrays(world, build_inputs(cfg, 30), 2, 30)
+    assert series[:, Series.TURBULENCE].sum() > 5  # the market moved
+    assert np.array_equal(world.landscape.table, table)
+    assert np.array_equal(world.landscape.memo, memo)

@@ -93,6 +93,16 @@ def reality_flips(p_turbulence, nk_n, key):
 
 
 @njit(cache=True)
+def own_landscape(s):
+    """Before the market first moves: the run takes its own copies of the world's table and memo
+    (the world's are shared, by the runs of a sweep among others, and never written)."""
+    if not s.own_landscape:
+        s.table = s.table.copy()
+        s.memo = s.memo.copy()
+        s.own_landscape = True
+
+
+@njit(cache=True)
 def turbulence(s, key):
     """R7b (NK: maybe redraw one bit's contributions) or R7c (March's reality: each bit may flip);
     when the market moved, its new maximum and every fitness are recomputed. Sets ``s.moved``."""
@@ -101,6 +111,8 @@ def turbulence(s, key):
     moved = False
     if s.reality:
         flips = reality_flips(p, nk_n, key)
+        if flips != 0:
+            own_landscape(s)
         for b in range(nk_n):
             if (flips >> b) & 1:
                 flip_row(s.table, b)
@@ -110,6 +122,7 @@ def turbulence(s, key):
     else:
         row = turbulence_row(p, nk_n, key)
         if row >= 0:
+            own_landscape(s)
             s.max_score, s.optimum = redraw_and_rescore(s.dep, s.table, s.memo, row, key)
             moved = True
     s.moved = moved
