@@ -1,8 +1,14 @@
-"""Kernel throughput: employee-steps per second for the baseline scenario at 1,000, 10,000 and
-100,000 employees (customers scale 2:1), plus the first-call time with a warm and a cold Numba cache.
+"""Kernel throughput against its floor: employee-steps per second of the bare step, the kernel and
+the whole ``sim.simulate`` for the baseline scenario (customers scale 2:1) at 1,000, 10,000 and
+100,000 employees, their ratios, plus the first-call time with a warm and a cold Numba cache.
+
+The bare step is the floor a step of any agent-based model on this graph pays: per agent one scan
+of its neighbours and one counter-based draw (``sim.rng``), written synchronously, on a
+small-world graph of mean degree 10 (a ring lattice with 10% of ties rewired). The kernel is timed
+on a world built beforehand; ``sim.simulate`` includes building the world and the results.
+Every figure is thread CPU time, the best of ``--repeat`` runs (one at 100,000 and more).
 
 Run: .venv/bin/python tests/benchmarks/bench_kernel.py [--sizes 1000 10000 100000] [--steps 156]
-Times only the kernel (the world is built beforehand); best of ``--repeat`` runs.
 """
 
 from __future__ import annotations
@@ -23,6 +29,72 @@ print(time.perf_counter() - t)
 """
 
 
+def _bare_graph(n: int, degree: int = 10, p_rewire: float = 0.1):
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    a = np.repeat(np.arange(n), degree // 2)
+    b = (a + np.tile(np.arange(1, degree // 2 + 1), n)) % n
+    rew = rng.random(a.size) < p_rewire
+    b[rew] = rng.integers(0, n, int(rew.sum()))
+    src, dst = np.concatenate([a, b]), np.concatenate([b, a])
+    order = np.lexsort((dst, src))
+    indptr = np.zeros(n + 1, np.int64)
+    np.add.at(indptr, src[order] + 1, 1)
+    return np.cumsum(indptr), dst[order].astype(np.int64)
+
+
+def _bare_steps():
+    from numba import njit
+
+    from sim.rng import step_key, uniform
+
+    @njit
+    def run(indptr, nbr, state, nxt, steps):
+        for t in range(steps):
+            key = step_key(1, 10, t)
+            for i in range(state.shape[0]):
+                active = 0
+                for e in range(indptr[i], indptr[i + 1]):
+                    active += state[nbr[e]]
+                u = uniform(key, i, 0)
+                nxt[i] = 1 if (state[i] == 1 or u < 0.01 + 0.05 * active) and u > 0.001 else 0
+            state[:] = nxt
+        return state.sum()
+
+    return run
+
+
+def bare_rate(n: int, steps: int, repeat: int) -> float:
+    """Agent-steps per second of the bare step at ``n`` agents (module docstring)."""
+    import numpy as np
+
+    indptr, nbr = _bare_graph(n)
+    run = _bare_steps()
+    state, nxt = np.zeros(n, np.int64), np.zeros(n, np.int64)
+    run(indptr, nbr, state, nxt, 2)
+    best = float("inf")
+    for _ in range(repeat):
+        state[:] = 0
+        t = time.thread_time()
+        run(indptr, nbr, state, nxt, steps)
+        best = min(best, time.thread_time() - t)
+    return n * steps / best
+
+
+def simulate_rate(cfg, n: int, steps: int, repeat: int) -> float:
+    """Employee-steps per second of ``sim.simulate`` (world, kernel and results)."""
+    import sim
+
+    sim.simulate(cfg, seed=1, steps=2)
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.thread_time()
+        sim.simulate(cfg, seed=1, steps=steps)
+        best = min(best, time.thread_time() - t)
+    return n * steps / best
+
+
 def kernel_rate(world, inputs, n: int, steps: int, repeat: int) -> float:
     """Employee-steps per second of the kernel on a built world: the best of ``repeat`` runs."""
     from sim.engine import run_arrays
@@ -30,24 +102,28 @@ def kernel_rate(world, inputs, n: int, steps: int, repeat: int) -> float:
     run_arrays(world, inputs, 1, 2)  # compile / load outside the timing
     best = float("inf")
     for _ in range(repeat):
-        t = time.perf_counter()
+        t = time.thread_time()
         run_arrays(world, inputs, 1, steps)
-        best = min(best, time.perf_counter() - t)
+        best = min(best, time.thread_time() - t)
     return n * steps / best
 
 
-def baseline_rate(n: int, steps: int, repeat: int) -> tuple[float, float]:
-    """(employee-steps per second, seconds to build the world) for the baseline at ``n``."""
+def baseline_rates(n: int, steps: int, repeat: int) -> dict[str, float]:
+    """Employee-steps per second of the bare step, the kernel and ``sim.simulate``, and the
+    seconds to build the world, for the baseline at ``n``."""
     import sim
     from sim.params import build_inputs
     from sim.world import build_world
 
     cfg = sim.load_scenario("baseline", [f"population.n_employees={n}",
                                          f"population.n_customers={2 * n}"])
-    t = time.perf_counter()
+    build_world(cfg, 2)  # compile / load outside the timing
+    t = time.thread_time()
     world = build_world(cfg, 1)
-    build = time.perf_counter() - t
-    return kernel_rate(world, build_inputs(cfg, steps), n, steps, repeat), build
+    build = time.thread_time() - t
+    return {"bare": bare_rate(n, steps, repeat),
+            "kernel": kernel_rate(world, build_inputs(cfg, steps), n, steps, repeat),
+            "simulate": simulate_rate(cfg, n, steps, repeat), "build": build}
 
 
 def first_call(cache_dir: str | None) -> float:
@@ -65,10 +141,19 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=156)
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
-    print(f"{'employees':>10} {'employee-steps/s':>18} {'world build s':>14}")
+    print(f"{'employees':>10} {'bare step/s':>13} {'kernel/s':>11} {'simulate/s':>11} "
+          f"{'kernel/bare':>12} {'simulate/bare':>14} {'world build s':>14}")
+    first = None
     for n in args.sizes:
-        rate, build = baseline_rate(n, args.steps, args.repeat if n <= 10_000 else 1)
-        print(f"{n:>10,} {rate:>18,.0f} {build:>14.3f}")
+        r = baseline_rates(n, args.steps, args.repeat if n <= 10_000 else 1)
+        first = first or (n, r)
+        print(f"{n:>10,} {r['bare']:>13,.0f} {r['kernel']:>11,.0f} {r['simulate']:>11,.0f} "
+              f"{r['bare'] / r['kernel']:>11.1f}x {r['bare'] / r['simulate']:>13.1f}x "
+              f"{r['build']:>14.3f}")
+    if first and len(args.sizes) > 1:
+        n0, r0 = first
+        print(f"kernel cost per employee-step at {args.sizes[-1]:,} / at {n0:,}: "
+              f"{r0['kernel'] / r['kernel']:.2f}x")
     with tempfile.TemporaryDirectory() as cold:
         print(f"first call, cold Numba cache: {first_call(cold):.2f} s")
     print(f"first call, warm Numba cache: {first_call(None):.2f} s")
