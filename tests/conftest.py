@@ -1,4 +1,5 @@
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -18,6 +19,14 @@ def small(**sections):
     for key, value in sections.items():
         data.setdefault(key, {}).update(value)
     return Scenario.model_validate(data)
+
+
+@pytest.fixture
+def smoke(tmp_path):
+    """A private copy of experiments/smoke.toml (tests may edit it)."""
+    path = tmp_path / "smoke.toml"
+    shutil.copy(ROOT / "experiments" / "smoke.toml", path)
+    return path
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 import argparse
 import json
 import math
-import shutil
 
 import numpy as np
 import pandas as pd
@@ -18,13 +17,6 @@ from tests.conftest import ROOT, run_cli
 
 SMOKE = ROOT / "experiments" / "smoke.toml"
 
-
-@pytest.fixture
-def smoke(tmp_path):
-    """A private copy of experiments/smoke.toml (tests may edit it)."""
-    path = tmp_path / "smoke.toml"
-    shutil.copy(SMOKE, path)
-    return path
 
 
 def run(path, out, **kw):

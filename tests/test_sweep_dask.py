@@ -2,7 +2,6 @@
 that dies mid-sweep loses and duplicates no run."""
 
 import os
-import shutil
 
 import pandas as pd
 import pytest
@@ -10,7 +9,6 @@ import pytest
 from sim import sweep
 from sim.storage import frame_digest
 from sim.sweep import executors
-from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow  # every test here starts a Dask cluster
 
@@ -41,12 +39,6 @@ class CrashingLocalDask(executors.LocalDask):
         super().__init__(workers)
         self.task = crash_task(target, marker)
 
-
-@pytest.fixture
-def smoke(tmp_path):
-    path = tmp_path / "smoke.toml"
-    shutil.copy(ROOT / "experiments" / "smoke.toml", path)
-    return path
 
 
 def test_local_cluster_equals_in_process(smoke, tmp_path, monkeypatch):

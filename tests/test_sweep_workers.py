@@ -6,7 +6,6 @@ or holds the folder's lock."""
 import argparse
 import multiprocessing
 import os
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -15,7 +14,6 @@ import pytest
 from sim import sweep
 from sim.storage import frame_digest
 from sim.sweep import executors
-from tests.conftest import ROOT
 from tests.test_sweep_dask import crash_task
 
 
@@ -26,12 +24,6 @@ class CrashingProcesses(executors.LocalProcesses):
         super().__init__(workers)
         self.task = crash_task(target, marker)
 
-
-@pytest.fixture
-def smoke(tmp_path):
-    path = tmp_path / "smoke.toml"
-    shutil.copy(ROOT / "experiments" / "smoke.toml", path)
-    return path
 
 
 def _reference(smoke, tmp_path) -> Path:

@@ -293,7 +293,21 @@ class _Worker:
         self.conn.close()
 
 
-class LocalProcesses(Executor):
+class _LocalWorkers:
+    """An executor that starts ``n_workers`` worker processes on this machine."""
+
+    n_workers = 1
+
+    @property
+    def workers(self) -> int:
+        return self.n_workers
+
+    @property
+    def local_workers(self) -> int:
+        return self.n_workers
+
+
+class LocalProcesses(_LocalWorkers, Executor):
     """``workers`` processes forked from this one (they start in milliseconds, with the compiled
     kernels and the world cache already in memory; ``$PACTSIM_START_METHOD`` may choose
     ``forkserver`` or ``spawn`` instead, and must where there is no fork, for tasks that pickle),
@@ -308,14 +322,6 @@ class LocalProcesses(Executor):
         self.label = f"{workers} local worker process{'es' if workers > 1 else ''}"
         self._workers: list[_Worker] = []
         self.deaths = 0  # worker processes that died, for tests and the curious
-
-    @property
-    def workers(self) -> int:
-        return self.n_workers
-
-    @property
-    def local_workers(self) -> int:
-        return self.n_workers
 
     def _spawn(self) -> _Worker:
         import multiprocessing
@@ -474,7 +480,7 @@ class _Dask(Executor):
             fut.release()
 
 
-class LocalDask(_Dask):
+class LocalDask(_LocalWorkers, _Dask):
     """A Dask ``LocalCluster`` of ``workers`` processes on loopback, started on first use (a
     sweep with nothing left to run starts none)."""
 
@@ -482,14 +488,6 @@ class LocalDask(_Dask):
         self.n_workers = workers
         self.cluster = None
         self.label = f"{workers} local process{'es' if workers > 1 else ''} (dask LocalCluster)"
-
-    @property
-    def workers(self) -> int:
-        return self.n_workers
-
-    @property
-    def local_workers(self) -> int:
-        return self.n_workers
 
     def client(self):
         if self._client is None:

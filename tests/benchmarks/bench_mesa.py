@@ -28,6 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_kernel import kernel_rate  # run as a script: this folder is on sys.path
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -39,19 +41,6 @@ def _setup(n: int, steps: int):
     cfg = sim.load_scenario("baseline", [f"population.n_employees={n}",
                                          f"population.n_customers={2 * n}"])
     return cfg, build_world(cfg, 1), build_inputs(cfg, steps)
-
-
-def kernel_rate(world, inputs, n: int, steps: int, repeat: int) -> float:
-    """Employee-steps per second of the kernel (state built and run): the best of ``repeat``."""
-    from sim.engine import run_arrays
-
-    run_arrays(world, inputs, 1, 2)  # compile / load outside the timing
-    best = float("inf")
-    for _ in range(repeat):
-        t = time.thread_time()
-        run_arrays(world, inputs, 1, steps)
-        best = min(best, time.thread_time() - t)
-    return n * steps / best
 
 
 def mesa_rate(cfg, world, inputs, n: int, steps: int, repeat: int = 1) -> tuple[float, float]:
