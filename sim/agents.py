@@ -44,10 +44,10 @@ if TYPE_CHECKING:
 
 
 class _Rules:
-    """The per-agent rules as the agents call them: ``RULES.plan_platform(handle, i, key)`` runs
+    """The per-agent rules as the agents call them: ``RULES.plan_platform(state, i, key)`` runs
     ``sim.rules.technology.plan_platform(state, i, key)``, and so on (module docstring)."""
 
-    # rule: (its module, the arguments after the handle: the agent's row, then keys)
+    # rule: (its module, the arguments after the state: the agent's row, then keys)
     SIGNATURES = {
         "plan_platform": (technology, 1), "apply_platform": (technology, 0),
         "empower": (culture, 1), "plan_search": (search, 4), "apply_search": (search, 0),
@@ -67,12 +67,6 @@ class _Rules:
 
 
 RULES = _Rules()
-
-
-def state_handle(state):
-    """What the agents pass to :data:`RULES` for ``state``: the state itself (module docstring)."""
-    RULES.bind()
-    return state
 
 
 class Idea(NamedTuple):
@@ -101,7 +95,7 @@ class Employee(mesa.Agent):
         super().__init__(model)
         self.index = index
         self.rows = model.rows
-        self.handle = model.handle
+        self.state = model.state
 
     def _row(self, name: str):
         return self.rows[name][self.index].item()
@@ -148,30 +142,30 @@ class Employee(mesa.Agent):
 
     # --- phase 1: platform adoption (R1) ---
     def plan_platform(self, key: np.uint64) -> None:
-        RULES.plan_platform(self.handle, self.index, key)
+        RULES.plan_platform(self.state, self.index, key)
 
     def apply_platform(self) -> None:
-        RULES.apply_platform(self.handle, self.index)
+        RULES.apply_platform(self.state, self.index)
 
     # --- phase 2: empowerment (R2a, R2b) ---
     def empower(self, key: np.uint64) -> None:
-        RULES.empower(self.handle, self.index, key)
+        RULES.empower(self.state, self.index, key)
 
     # --- phase 3: search and sharing (R3, R3s) ---
     def plan_search(self, key: np.uint64, key_feed: np.uint64, key_share: np.uint64,
                     key_judge: np.uint64) -> None:
-        RULES.plan_search(self.handle, self.index, key, key_feed, key_share, key_judge)
+        RULES.plan_search(self.state, self.index, key, key_feed, key_share, key_judge)
 
     def apply_search(self) -> None:
-        RULES.apply_search(self.handle, self.index)
+        RULES.apply_search(self.state, self.index)
 
     # --- phase 4: submission (R4) ---
     def submit(self, key: np.uint64) -> None:
-        RULES.submit(self.handle, self.index, key)
+        RULES.submit(self.state, self.index, key)
 
     # --- phase 6: organisational learning (R6) ---
     def learn(self, key_socialize: np.uint64, key_turnover: np.uint64) -> None:
-        RULES.learn(self.handle, self.index, key_socialize, key_turnover)
+        RULES.learn(self.state, self.index, key_socialize, key_turnover)
 
 
 class _Role(type):
@@ -205,17 +199,17 @@ class Customer(mesa.Agent):
         super().__init__(model)
         self.number = number
         self.rows = model.rows
-        self.handle = model.handle
+        self.state = model.state
 
     influencer = property(lambda self: bool(self.rows["influencer"][self.number]))
     adopted = property(lambda self: bool(self.rows["adopted"][self.number]))
 
     # --- phase 7: adoption (R7a) ---
     def plan_adoption(self, key: np.uint64) -> None:
-        RULES.plan_adoption(self.handle, self.number, key)
+        RULES.plan_adoption(self.state, self.number, key)
 
     def apply_adoption(self) -> None:
-        RULES.apply_adoption(self.handle, self.number)
+        RULES.apply_adoption(self.state, self.number)
 
 
 __all__ = ["Advocate", "Customer", "Employee", "Hero", "Idea"]

@@ -23,7 +23,7 @@ import mesa
 import numba
 import numpy as np
 
-from sim.agents import Customer, Employee, state_handle
+from sim.agents import RULES, Customer, Employee
 from sim.config import Scenario
 from sim.measure import measure
 from sim.metrics import Series, Tally, outcomes
@@ -66,7 +66,7 @@ class InnovationModel(mesa.Model):
         self.stop_at_equilibrium = bool(inputs.stop_converged)
         self.state = new_state(self.world, inputs, seed, steps)  # R0 done
         self.rows = self.state.arrays
-        self.handle = state_handle(self.state)  # how the agents reach the state (sim.agents)
+        RULES.bind()  # the rules' entry points, as the agents call them (sim.agents)
         self.mech = self.rows["mech"]
         self.series, self.lead_hist, self.tally = (self.rows["series"], self.rows["lead_hist"],
                                                    self.rows["tally"])

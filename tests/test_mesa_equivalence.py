@@ -157,13 +157,12 @@ def test_agents_reach_the_state_without_a_leak():
     and running steps leaves the state's reference count as it was."""
     from numba import config
 
-    from sim.agents import state_handle
     from sim.model import InnovationModel
 
     if config.DISABLE_JIT:
         pytest.skip("no compiled state without the JIT")
     model = InnovationModel(load_scenario("baseline", SMALL), seed=5, steps=6)
-    assert all(a.handle is model.handle is state_handle(model.state) is model.state
+    assert all(a.state is model.state
                for a in [*model.employees, *model.customers])
     refs = model.state._meminfo.refcount
     for _ in range(6):
