@@ -26,9 +26,10 @@ def test_estimate_tracks_measured_peak():
     cmd = (f"import resource, sim; sim.simulate(sim.load_scenario('baseline', "
            f"['population.n_employees={n}', 'population.n_customers={2 * n}']), seed=1, steps=5); "
            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
-    # the first process may compile (a cold Numba cache adds about 200 MB): measure a warm one
-    subprocess.run([sys.executable, "-c", "import sim; sim.simulate('baseline', seed=1, steps=2)"],
-                   check=True, cwd=ROOT, timeout=300, capture_output=True)
+    # the first process may compile (a cold Numba cache adds about 200 MB; a large world uses
+    # build functions a small one does not): measure a warm one
+    subprocess.run([sys.executable, "-c", cmd.replace("steps=5", "steps=1")], check=True, cwd=ROOT,
+                   timeout=300, capture_output=True)
     out = subprocess.run([sys.executable, "-c", cmd], check=True, cwd=ROOT, timeout=300,
                          capture_output=True, text=True)
     peak = int(out.stdout.split()[-1]) * 1024  # ru_maxrss is in KiB on Linux
