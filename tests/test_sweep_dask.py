@@ -13,6 +13,15 @@ from sim.sweep import executors
 pytestmark = pytest.mark.slow  # every test here starts a Dask cluster
 
 
+def assert_same_results(here, there) -> None:
+    """Two results folders hold the same runs and series, bit for bit."""
+    a, b = pd.read_parquet(here / "runs.parquet"), pd.read_parquet(there / "runs.parquet")
+    pd.testing.assert_frame_equal(a, b)
+    assert frame_digest(a) == frame_digest(b)
+    pd.testing.assert_frame_equal(pd.read_parquet(here / "timeseries.parquet"),
+                                  pd.read_parquet(there / "timeseries.parquet"))
+
+
 def crash_task(target: int, marker: str):
     """A batch task whose worker process exits abruptly (``os._exit``, like a killed worker: no
     clean-up, no exception to catch) on run ``target``: the first time only while ``marker`` (a
@@ -50,11 +59,7 @@ def test_local_cluster_equals_in_process(smoke, tmp_path, monkeypatch):
                       dashboard_address=None) as cluster:
         there = sweep.run_experiment(smoke, ci=True, out=tmp_path / "there", progress=False,
                                      scheduler=cluster.scheduler_address)
-    a, b = pd.read_parquet(here / "runs.parquet"), pd.read_parquet(there / "runs.parquet")
-    pd.testing.assert_frame_equal(a, b)
-    assert frame_digest(a) == frame_digest(b)
-    pd.testing.assert_frame_equal(pd.read_parquet(here / "timeseries.parquet"),
-                                  pd.read_parquet(there / "timeseries.parquet"))
+    assert_same_results(here, there)
     assert len(list((there / "chunks").glob("chunk-*.parquet"))) == 1 + 4  # the timed run + 11/3
 
 

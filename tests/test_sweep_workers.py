@@ -12,9 +12,8 @@ import pandas as pd
 import pytest
 
 from sim import sweep
-from sim.storage import frame_digest
 from sim.sweep import executors
-from tests.test_sweep_dask import crash_task
+from tests.test_sweep_dask import assert_same_results, crash_task
 
 
 class CrashingProcesses(executors.LocalProcesses):
@@ -43,11 +42,7 @@ def test_forked_workers_equal_in_process(smoke, tmp_path, monkeypatch, workers):
     ex = executors.LocalProcesses(workers)
     there = sweep.run_experiment(smoke, ci=True, out=tmp_path / "there", progress=False,
                                  executor=ex)
-    a, b = pd.read_parquet(here / "runs.parquet"), pd.read_parquet(there / "runs.parquet")
-    pd.testing.assert_frame_equal(a, b)
-    assert frame_digest(a) == frame_digest(b)
-    pd.testing.assert_frame_equal(pd.read_parquet(here / "timeseries.parquet"),
-                                  pd.read_parquet(there / "timeseries.parquet"))
+    assert_same_results(here, there)
     assert len(list((there / "chunks").glob("chunk-*.parquet"))) == 1 + 4  # the timed run + 11/3
     assert ex.deaths == 0
     assert multiprocessing.active_children() == []  # every worker ended with the sweep
