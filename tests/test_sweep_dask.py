@@ -22,6 +22,18 @@ def assert_same_results(here, there) -> None:
                                   pd.read_parquet(there / "timeseries.parquet"))
 
 
+def assert_each_run_once(smoke, out, ref_out) -> None:
+    """The sweep of ``smoke`` in ``out`` stored every run exactly once, none failed, and its runs
+    equal an uninterrupted in-process sweep's (run into ``ref_out``)."""
+    df = pd.read_parquet(out / "runs.parquet")
+    chunks = pd.concat(pd.read_parquet(p) for p in (out / "chunks").glob("chunk-*.parquet"))
+    plan = sweep.expand(smoke, ci=True)
+    assert sorted(chunks["run_id"]) == sorted(r.run_id for r in plan.runs)  # each exactly once
+    assert df["error"].isna().all()
+    ref = sweep.run_experiment(smoke, ci=True, out=ref_out, progress=False)
+    pd.testing.assert_frame_equal(df, pd.read_parquet(ref / "runs.parquet"))
+
+
 def crash_task(target: int, marker: str):
     """A batch task whose worker process exits abruptly (``os._exit``, like a killed worker: no
     clean-up, no exception to catch) on run ``target``: the first time only while ``marker`` (a
@@ -70,13 +82,7 @@ def test_a_dying_worker_loses_and_duplicates_no_run(smoke, tmp_path, monkeypatch
     out = sweep.run_experiment(smoke, ci=True, out=tmp_path / "res", progress=False,
                                executor=crashing)
     assert marker.exists()  # the worker really died
-    df = pd.read_parquet(out / "runs.parquet")
-    chunks = pd.concat(pd.read_parquet(p) for p in (out / "chunks").glob("chunk-*.parquet"))
-    plan = sweep.expand(smoke, ci=True)
-    assert sorted(chunks["run_id"]) == sorted(r.run_id for r in plan.runs)  # each exactly once
-    assert df["error"].isna().all()
-    ref = sweep.run_experiment(smoke, ci=True, out=tmp_path / "ref", progress=False)
-    pd.testing.assert_frame_equal(df, pd.read_parquet(ref / "runs.parquet"))
+    assert_each_run_once(smoke, out, tmp_path / "ref")
 
 
 def test_a_run_that_always_kills_its_worker_is_recorded_lost_then_retried(smoke, tmp_path,

@@ -13,7 +13,7 @@ import pytest
 
 from sim import sweep
 from sim.sweep import executors
-from tests.test_sweep_dask import assert_same_results, crash_task
+from tests.test_sweep_dask import assert_each_run_once, assert_same_results, crash_task
 
 
 class CrashingProcesses(executors.LocalProcesses):
@@ -75,12 +75,7 @@ def test_a_dying_worker_loses_and_duplicates_no_run(smoke, tmp_path, monkeypatch
     out = sweep.run_experiment(smoke, ci=True, out=tmp_path / "res", progress=False,
                                executor=crashing)
     assert marker.exists() and crashing.deaths == 1  # the worker really died, and was replaced
-    df = pd.read_parquet(out / "runs.parquet")
-    chunks = pd.concat(pd.read_parquet(p) for p in (out / "chunks").glob("chunk-*.parquet"))
-    plan = sweep.expand(smoke, ci=True)
-    assert sorted(chunks["run_id"]) == sorted(r.run_id for r in plan.runs)  # each exactly once
-    assert df["error"].isna().all()
-    pd.testing.assert_frame_equal(df, pd.read_parquet(_reference(smoke, tmp_path) / "runs.parquet"))
+    assert_each_run_once(smoke, out, tmp_path / "ref")
     assert multiprocessing.active_children() == []
 
 
