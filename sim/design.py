@@ -19,8 +19,10 @@ ORDER_KEY = "levers.schedule.order"
 BUDGET_KEYS = tuple(f"levers.budget.{lever}" for lever in LEVERS)
 ORDER_SEP = ">"
 
-# The design sampler draws from its own stream of the experiment seed, apart from the run seeds.
+# The design sampler draws from its own stream of the experiment seed, apart from the run seeds;
+# the sampler of uncertainties from another, so adding one never moves the other's points.
 _DESIGN_STREAM = 1
+_SCENARIO_STREAM = 2
 
 
 def grid(factors: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
@@ -103,3 +105,31 @@ def orders() -> list[dict[str, Any]]:
 def parse_order(value: str) -> list[str]:
     """``"process>advocates>culture>technology"`` -> the list the schema's ``order`` field takes."""
     return [part.strip() for part in value.split(ORDER_SEP)]
+
+
+def scenarios(space: Mapping[str, Any], samples: int, seed: int,
+              sampler: str = "lhs") -> list[dict[str, Any]]:
+    """``samples`` plausible worlds over ``space`` (``sim.uncertainty``: key -> Range or Choices):
+    a Latin hypercube (``lhs``) or a scrambled Sobol' sequence (``sobol``, ``samples`` a power of 2)
+    in the unit cube, each dimension mapped to its range (an integer range: each whole number in it
+    equally often) or to one of its choices (equal strata). Seeded from the experiment ``seed``."""
+    from scipy.stats import qmc
+
+    from sim.uncertainty import Range
+
+    rng = np.random.default_rng([seed, _SCENARIO_STREAM])
+    engine = (qmc.Sobol(d=len(space), scramble=True, rng=rng) if sampler == "sobol"
+              else qmc.LatinHypercube(d=len(space), rng=rng))
+    unit = engine.random(samples)
+    points: list[dict[str, Any]] = [{} for _ in range(samples)]
+    for d, (key, dim) in enumerate(space.items()):
+        u = unit[:, d]
+        if isinstance(dim, Range) and not dim.integer:
+            values = [float(v) for v in dim.low + u * (dim.high - dim.low)]
+        else:
+            options = (list(range(int(dim.low), int(dim.high) + 1)) if isinstance(dim, Range)
+                       else list(dim.values))
+            values = [options[min(int(x * len(options)), len(options) - 1)] for x in u]
+        for point, v in zip(points, values, strict=True):
+            point[key] = v
+    return points

@@ -158,15 +158,15 @@ def _todo(plan: Plan, done: set[str]) -> list[Item]:
     from sim.sweep.worlds import world_inputs
 
     inputs: dict[str, int] = {}
-    point_world = [inputs.setdefault(world_inputs(c), len(inputs)) for c in plan.configs]
+    world_of = {id(c): inputs.setdefault(world_inputs(c), len(inputs)) for c in plan.configs}
     seen: set[str] = set()
     todo: list[tuple[tuple[int, int, int], Item]] = []
     for r in plan.runs:
         if r.run_id in done or r.run_id in seen:
             continue
         seen.add(r.run_id)
-        todo.append(((r.seed, point_world[r.point], r.index),
-                     (r.index, r.run_id, plan.configs[r.point], r.seed)))
+        cfg = plan.config_of(r)
+        todo.append(((r.seed, world_of[id(cfg)], r.index), (r.index, r.run_id, cfg, r.seed)))
     todo.sort(key=lambda pair: pair[0])
     return [item for _, item in todo]
 

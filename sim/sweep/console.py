@@ -52,7 +52,9 @@ def summary(console, plan: Plan, out: Path, df, executed: int, skipped: int, los
 
     failed = int(df["error"].notna().sum())
     table = Table(show_header=False, box=None, title=f"sweep {plan.name}"
-                  f"{' (ci size)' if plan.ci else ''}: {len(plan.points)} points × {plan.replicates} "
+                  f"{' (ci size)' if plan.ci else ''}: {len(plan.points)} points × "
+                  + (f"{len(plan.worlds)} plausible worlds × " if plan.uncertain else "")
+                  + f"{plan.replicates} "
                   f"replicate{'s' if plan.replicates > 1 else ''}, {plan.steps} steps", title_justify="left")
     table.add_column(style="bold")
     table.add_column()

@@ -258,8 +258,27 @@ Design = Annotated[GridDesign | LhsDesign | SobolDesign | SimplexDesign | Orders
                    Field(discriminator="kind")]
 
 
+class Uncertainties(_Strict):
+    """``[uncertainties]``: plausible worlds sampled beside the levers. Every lever setting of the
+    design runs in every sampled world, on the same seeds there (common random numbers): replicate
+    ``r`` of world ``j`` is replicate ``j * replicates + r`` at every point. ``parameters``: see
+    :mod:`sim.uncertainty`."""
+
+    scenarios: int = Field(ge=2, le=100_000, description="plausible worlds sampled")
+    sampler: Literal["lhs", "sobol"] = "lhs"
+    parameters: Annotated[dict[str, Any], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _sobol_power(self) -> Uncertainties:
+        if self.sampler == "sobol" and self.scenarios & (self.scenarios - 1):
+            raise ValueError(f"scenarios = {self.scenarios} must be a power of 2 with sampler = "
+                             "\"sobol\"")
+        return self
+
+
 class CiSize(_Strict):
     replicates: int | None = Field(None, ge=1, le=1000)
+    scenarios: int | None = Field(None, ge=2, le=100_000)
     steps: int | None = Field(None, ge=1, le=5200)
     samples: int | None = Field(None, ge=2, le=2**24)
     step: float | None = Field(None, gt=0.0, le=1.0)
@@ -279,6 +298,7 @@ class Experiment(_Strict):
     timeseries: bool = False
     fixed: dict[str, Any] = Field(default_factory=dict, alias="set")
     design: Design
+    uncertainties: Uncertainties | None = None
     ci: CiSize | None = None
 
     @model_validator(mode="after")
@@ -289,10 +309,15 @@ class Experiment(_Strict):
             raise ValueError("outcomes is empty: leave it out to keep all")
         if self.ci is not None:
             self.design.check_ci(self.ci)
+            if self.ci.scenarios is not None and self.uncertainties is None:
+                raise ValueError("ci.scenarios applies to an experiment with [uncertainties]")
+            if (self.ci.scenarios is not None and self.uncertainties.sampler == "sobol"
+                    and self.ci.scenarios & (self.ci.scenarios - 1)):
+                raise ValueError(f"ci.scenarios = {self.ci.scenarios} must be a power of 2 (sobol)")
         return self
 
     def sized(self, ci: bool, name: str, default: Any) -> Any:
-        """A size setting (replicates, steps, samples, step): the [ci] table's when running the ci
+        """A size setting (replicates, steps, samples, step, scenarios): the [ci] table's when running the ci
         size and it sets one, else ``default``."""
         value = getattr(self.ci, name) if ci and self.ci is not None else None
         return default if value is None else value

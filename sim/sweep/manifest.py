@@ -31,13 +31,16 @@ class Git(_Record):
 
 class DesignPoint(_Record):
     point: int
+    scenario: int | None = None  # the sampled world, with [uncertainties]
     config_hash: str
     params: dict[str, Any]
 
 
 class DesignRun(_Record):
     """The design as run: the experiment file's ``[design]`` with its ``[ci]`` sizes applied, the
-    SALib problem (sobol), and the points."""
+    SALib problem (sobol), and the points; with ``[uncertainties]``, the space as run
+    (``scenarios``, ``sampler``, ``parameters``: key -> its range or choices) and each sampled
+    world's values (``scenarios``), the points listed once per world."""
 
     kind: str
     factors: dict[str, list[Any]] | None = None
@@ -47,6 +50,8 @@ class DesignRun(_Record):
     problem: dict[str, Any] | None = None
     columns: list[str] | None = None
     points: list[DesignPoint] | None = None
+    uncertainties: dict[str, Any] | None = None
+    scenarios: list[dict[str, Any]] | None = None
 
 
 class Session(_Record):

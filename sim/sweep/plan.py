@@ -1,6 +1,11 @@
 """An experiment resolved into runs (:func:`expand`): every point's scenario validated through
 ``sim.config``, each run given a seed (replicate ``r`` of every point shares seed ``r``: common
-random numbers) and a run id (a hash of the config hash and the seed)."""
+random numbers) and a run id (a hash of the config hash and the seed).
+
+With ``[uncertainties]`` every design point runs in every sampled world (``sim.uncertainty``):
+world ``j``'s replicate ``r`` is replicate ``j * replicates + r``, with that replicate's seed at
+every point, so lever settings stay paired inside a world and the analysis of the design sees
+the worlds as its replicates."""
 
 from __future__ import annotations
 
@@ -32,6 +37,7 @@ class RunSpec:
     point: int
     replicate: int
     seed: int
+    scenario: int = 0  # the sampled world ([uncertainties]); 0 without
 
 
 @dataclass(frozen=True)
@@ -52,9 +58,16 @@ class Plan:
     base: Scenario  # the base scenario with [set] applied, before the design
     columns: tuple[str, ...]  # varied parameters, by dotted key
     points: tuple[dict, ...]  # column values per point
-    configs: tuple[Scenario, ...]  # per point
+    configs: tuple[Scenario, ...]  # per point and world: point * len(worlds) + world
     seeds: tuple[int, ...]  # per replicate
     runs: tuple[RunSpec, ...] = field(repr=False)
+    uncertain: tuple[str, ...] = ()  # sampled parameters, by dotted key
+    worlds: tuple[dict, ...] = ({},)  # their column values per world
+    space: dict = field(default_factory=dict)  # the uncertainties as run (manifest)
+
+    def config_of(self, run: RunSpec) -> Scenario:
+        """The config a run uses: its point's, in its world."""
+        return self.configs[run.point * len(self.worlds) + run.scenario]
 
     @property
     def design_hash(self) -> str:
@@ -74,6 +87,12 @@ class Plan:
         params = pd.DataFrame(list(self.points), columns=list(self.columns))
         for col in self.columns:
             df[col] = params[col].to_numpy()[df["point"].to_numpy()]
+        if self.uncertain:
+            world = np.array([r.scenario for r in self.runs], dtype=np.int64)
+            df["scenario"] = world
+            values = pd.DataFrame(list(self.worlds), columns=list(self.uncertain))
+            for col in self.uncertain:
+                df[col] = values[col].to_numpy()[world]
         return df
 
 
@@ -142,8 +161,9 @@ def _check_fixed(src: str, spec: Experiment, fixed: dict, columns, steps: int | 
 
 
 def _point_configs(src: str, points: list[dict], fixed_cfg: Scenario, varied: dict[str, keys.Key],
-                   columns: tuple[str, ...]) -> tuple[list[Scenario], list[dict], list[str]]:
-    """Each point's validated config, its row of column values and its config hash."""
+                   columns: tuple[str, ...], worlds: int = 1) -> tuple[list[Scenario], list[dict], list[str]]:
+    """Each point's validated config, its row of column values and its config hash (``points``
+    point-major over ``worlds`` sampled worlds)."""
     blob = json.dumps(fixed_cfg.model_dump(mode="json"))  # json.loads copies ~20x faster than deepcopy
     configs, rows, hashes = [], [], []
     for i, point in enumerate(points):
@@ -151,7 +171,8 @@ def _point_configs(src: str, points: list[dict], fixed_cfg: Scenario, varied: di
         for key, value in point.items():
             keys.put(pdata, varied[key].path, _config_value(key, value))
         shown = shorten(", ".join(f"{k}={v!r}" for k, v in point.items()), 160)
-        cfg = validate(pdata, f"{src} design point {i} ({shown})")
+        where = f"design point {i}" if worlds == 1 else f"design point {i // worlds}, world {i % worlds}"
+        cfg = validate(pdata, f"{src} {where} ({shown})")
         dumped = cfg.model_dump(mode="json")
         configs.append(cfg)
         rows.append({k: _column_value(k, keys.get(dumped, varied[k].path)) for k in columns})
@@ -174,7 +195,8 @@ def expand(experiment: str | Path, ci: bool = False, max_memory: float | None = 
     if ci and spec.ci is None:
         raise ConfigError(f"{src}: has no [ci] table, needed by --ci (a small size of the experiment)")
     base = _base_scenario(path, spec)
-    n_points = spec.design.count(spec, ci)
+    n_worlds = spec.sized(ci, "scenarios", spec.uncertainties.scenarios) if spec.uncertainties else 1
+    n_points = spec.design.count(spec, ci) * n_worlds
     replicates = spec.sized(ci, "replicates", spec.replicates)
     steps = spec.sized(ci, "steps", spec.steps)
     need = estimate_sweep_bytes(n_points, n_points * replicates, steps or base.run.steps,
@@ -197,19 +219,50 @@ def expand(experiment: str | Path, ci: bool = False, max_memory: float | None = 
     if steps is not None:
         data["run"]["steps"] = steps
     fixed_cfg = validate(data, f"{src} [set]")
-    configs, rows, hashes = _point_configs(src, points, fixed_cfg, varied, columns)
+    space, worlds = _worlds(src, spec, columns, fixed, n_worlds)
+    uncertain = tuple(space)
+    varied.update(keys_checked(src, "uncertainties.parameters", uncertain))
+    cells = [{**p, **w} for p in points for w in worlds]
+    configs, rows, hashes = _point_configs(src, cells, fixed_cfg, varied, columns + uncertain,
+                                           len(worlds))
     if not configs:
         raise ConfigError(f"{src}: the design has no points")
 
-    seeds = run_seeds(spec.seed, replicates)
+    seeds = run_seeds(spec.seed, replicates * len(worlds))
     runs = []
-    for p, h in enumerate(hashes):
-        for r, s in enumerate(seeds):
-            runs.append(RunSpec(len(runs), run_id(h, s), p, r, s))
+    for c, h in enumerate(hashes):
+        p, j = divmod(c, len(worlds))
+        for r in range(replicates):
+            g = j * replicates + r
+            runs.append(RunSpec(len(runs), run_id(h, seeds[g]), p, g, seeds[g], j))
     keep = tuple(n for n in OUTCOME_NAMES if spec.outcomes is None or n in spec.outcomes)
     return Plan(name=path.stem, path=path, text=text,
                 file_hash=hashlib.sha256(text.encode()).hexdigest()[:16], spec=spec, ci=ci,
                 steps=fixed_cfg.run.steps, replicates=replicates, outcomes=keep,
                 timeseries=spec.timeseries, design=spec.design.as_run(spec, ci), base=fixed_cfg,
-                columns=columns, points=tuple(rows), configs=tuple(configs), seeds=tuple(seeds),
-                runs=tuple(runs))
+                columns=columns, configs=tuple(configs), seeds=tuple(seeds), runs=tuple(runs),
+                points=tuple({k: row[k] for k in columns} for row in rows[::len(worlds)]),
+                uncertain=uncertain,
+                worlds=tuple({k: row[k] for k in uncertain} for row in rows[:len(worlds)]),
+                space=_space_as_run(spec, space, len(worlds)))
+
+
+def _worlds(src: str, spec: Experiment, columns, fixed: dict, n: int) -> tuple[dict, list[dict]]:
+    """The uncertainty space (``sim.uncertainty``) and its ``n`` sampled worlds; ``({}, [{}])``
+    without ``[uncertainties]``."""
+    from sim import uncertainty
+
+    if spec.uncertainties is None:
+        return {}, [{}]
+    taken = {**{k: "the design" for k in columns},
+             **{k: f"the {spec.design.kind} design" for k in spec.design.implicit},
+             **{k: "[set]" for k in fixed}}
+    space = uncertainty.resolve(src, spec.uncertainties.parameters, taken)
+    return space, design.scenarios(space, n, spec.seed, spec.uncertainties.sampler)
+
+
+def _space_as_run(spec: Experiment, space: dict, n: int) -> dict:
+    if spec.uncertainties is None:
+        return {}
+    return {"scenarios": n, "sampler": spec.uncertainties.sampler,
+            "parameters": {k: dim.as_run() for k, dim in space.items()}}

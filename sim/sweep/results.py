@@ -186,8 +186,12 @@ def new_manifest(plan: Plan, started: str, old: mf.Manifest | None) -> mf.Manife
     """The manifest of a sweep session starting now (``old``: the folder's, when resuming)."""
     from sim.provenance import provenance
 
-    points = [{"point": i, "config_hash": config_hash(c), "params": p}
-              for i, (p, c) in enumerate(zip(plan.points, plan.configs, strict=True))]
+    n = len(plan.worlds)
+    points = [{"point": i // n, **({"scenario": i % n} if plan.uncertain else {}),
+               "config_hash": config_hash(c), "params": plan.points[i // n]}
+              for i, c in enumerate(plan.configs)]
+    worlds = ({"uncertainties": plan.space, "scenarios": list(plan.worlds)} if plan.uncertain
+              else {})
     data = {
         "kind": "sweep", "experiment": plan.name, "description": plan.spec.description,
         "ci": plan.ci, "experiment_file": _shown_path(plan.path), "experiment_hash": plan.file_hash,
@@ -195,7 +199,7 @@ def new_manifest(plan: Plan, started: str, old: mf.Manifest | None) -> mf.Manife
         "scenario": plan.spec.scenario, "base_config": plan.base.model_dump(mode="json"),
         "steps": plan.steps, "replicates": plan.replicates, "outcomes": list(plan.outcomes),
         "timeseries": plan.timeseries,
-        "design": {**plan.design, "columns": list(plan.columns), "points": points},
+        "design": {**plan.design, "columns": list(plan.columns), "points": points, **worlds},
         "experiment_seed": plan.spec.seed, "seeds": list(plan.seeds), "runs": len(plan.runs),
         "results": {"runs": "runs.parquet",
                     "timeseries": "timeseries.parquet" if plan.timeseries else None},
@@ -356,9 +360,18 @@ class Results:
         return self.manifest.experiment or (self.path.name if self.path else "experiment")
 
     @property
+    def uncertain(self) -> list[str]:
+        """The sampled uncertainties (``[uncertainties]``): dotted column names, as run."""
+        d = self.manifest.design
+        names = list((d.uncertainties or {}).get("parameters", {})) if d is not None else []
+        return [c for c in names if c in self.runs.columns]
+
+    @property
     def factors(self) -> list[str]:
-        """The varied parameters: dotted column names, in table order."""
-        return [c for c in self.runs.columns if "." in c and c not in RUN_COLUMNS]
+        """The varied parameters (the levers; not the uncertainties): dotted column names, in
+        table order."""
+        skip = set(self.uncertain)
+        return [c for c in self.runs.columns if "." in c and c not in RUN_COLUMNS and c not in skip]
 
     @property
     def outcomes(self) -> list[str]:
