@@ -143,6 +143,11 @@ def analyse(res: an.Results, n_boot: int = an.N_BOOT, seed: int = 0) -> Report:
         if design.per_point:
             report.lockin = _lockin(res, _roles(best, worst, base), labels, n_boot, seed)
     report.outcome = outcome
+    if res.uncertain:
+        from sim import report_robustness, robustness
+
+        report.robust = robustness.assess(res, outcome)
+        report.figures = report_robustness.figures(res, report.robust) + report.figures
     return report
 
 
@@ -320,6 +325,12 @@ def _manifest_html(res: an.Results) -> str:
     return f"<footer><h2 id='manifest'>Manifest</h2><table>{table}</table>{exp}</footer>"
 
 
+def _robust_html(report: Report) -> str:
+    from sim.report_robustness import section_html
+
+    return section_html(report.results, report.robust)
+
+
 def _or_dash(value) -> str:
     return "—" if value is None else str(value)
 
@@ -349,6 +360,7 @@ def render_html(report: Report) -> str:
         + f"<p id='as-run'>{_e(_as_run(res))}</p>"
         + f"<p class='headline' id='headline'>{_e(report.headline)}</p>"
         f"<ul id='findings'>{findings}</ul>"
+        + (_robust_html(report) if report.robust is not None else "")
         + "".join(parts) + _effects_table(report) + _sobol_table(report) + _lockin_table(report)
         + _top_table(report) + _manifest_html(res)
         + "</body></html>\n")

@@ -37,6 +37,7 @@ class Report:
     sobol: pd.DataFrame | None = None  # Sobol indices with their resolved flags (sobol designs)
     lockin: pd.DataFrame | None = None  # P(never) and medians per target at the shown points
     split: bool | None = None  # the headline rule's verdict (None: not applied)
+    robust: object | None = None  # sim.robustness.Robustness, with [uncertainties]
 
 
 @dataclass

@@ -22,6 +22,7 @@ of ``sim.analysis``).
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass, field
 
@@ -186,13 +187,13 @@ def _ema():
 
 
 def _x(x: pd.DataFrame) -> pd.DataFrame:
-    """Uncertainties as EMA Workbench takes them: numbers as float or int, choices as categories."""
+    """Uncertainties as EMA Workbench takes them: numbers as floats (its PRIM's pasting of integer
+    columns writes half-way limits into an int64 column, which pandas 3 refuses), choices as
+    categories."""
     out = x.copy()
     for c in out.columns:
         if pd.api.types.is_bool_dtype(out[c]) or not pd.api.types.is_numeric_dtype(out[c]):
             out[c] = out[c].astype(str).astype("category")
-        elif pd.api.types.is_integer_dtype(out[c]):
-            out[c] = out[c].astype(np.int64)
         else:
             out[c] = out[c].astype(np.float64)
     return out
@@ -203,19 +204,22 @@ class Box:
     """A PRIM box: its limits on the restricted uncertainties, its coverage and density, and the
     peeling trajectory it was chosen on."""
 
-    limits: dict  # uncertainty -> (low, high) or a set of choices
+    limits: dict  # uncertainty -> (low, high) (None: unrestricted) or a set of choices
     coverage: float
     density: float
     mass: float
     trajectory: pd.DataFrame
     chosen: int
+    choices: dict = field(default_factory=dict)  # every choice of each categorical uncertainty
 
     def describe(self) -> str:
         parts = []
         for name, lim in self.limits.items():
             short = name
             if isinstance(lim, frozenset):
-                parts.append(f"{short} is {' or '.join(sorted(map(str, lim)))}")
+                out = sorted(map(str, self.choices[name] - lim))
+                parts.append(f"{short} is not {out[0]}" if len(out) == 1
+                             else f"{short} is {' or '.join(sorted(map(str, lim)))}")
             else:
                 lo, hi = lim
                 if lo is None:
@@ -251,18 +255,22 @@ def discover(x: pd.DataFrame, fails: pd.Series, coverage_min: float = COVERAGE_M
     chosen = int(wide.sort_values(["density", "coverage"], ascending=False, kind="stable").index[0])
     lims = box.box_lims[chosen]
     init = p.box_init
-    limits = {}
+    limits, choices = {}, {}
     for col in xs.columns:
         lo, hi = lims[col].iloc[0], lims[col].iloc[1]
         if isinstance(lo, set):
-            if set(lo) != set(init[col].iloc[0]):
+            choices[col] = frozenset(init[col].iloc[0])
+            if set(lo) != choices[col]:
                 limits[col] = frozenset(lo)
             continue
         lo_r, hi_r = lo > init[col].iloc[0], hi < init[col].iloc[1]
+        if pd.api.types.is_integer_dtype(x[col]):  # PRIM pastes half-way: say the whole numbers
+            lo, hi = math.ceil(lo), math.floor(hi)
         if lo_r or hi_r:
             limits[col] = (float(lo) if lo_r else None, float(hi) if hi_r else None)
     row = traj.loc[chosen]
-    return Box(limits, float(row.coverage), float(row.density), float(row.mass), traj, chosen)
+    return Box(limits, float(row.coverage), float(row.density), float(row.mass), traj, chosen,
+               choices)
 
 
 def feature_scores(x: pd.DataFrame, fails: pd.Series, seed: int = SEED) -> pd.Series:
