@@ -380,6 +380,58 @@ def build_report(results_dir: str | Path, *, png: bool = False, n_boot: int = an
     return out
 
 
+def build_study_report(folder: str | Path, *, png: bool = False, n_boot: int = an.N_BOOT,
+                       seed: int = 0) -> Path:
+    """A study's reports (``sim.sweep.study``): each question's own ``report.html`` in its folder,
+    and ``folder/report.html``: for every question its answer and how robust it is."""
+    import plotly.io as pio
+    from plotly.offline import get_plotlyjs
+
+    from sim import report_robustness as rr
+    from sim.storage import atomic_write_bytes
+    from sim.sweep import study
+
+    folder = Path(folder)
+    info = study.read(folder)
+    parts, figures = [], {}
+    for q in info["questions"]:
+        sub = folder / str(q)
+        if not (sub / "runs.parquet").is_file():
+            parts.append(f"<h2>{_e(q)}</h2><p>Not run yet: run the study's sweep again to "
+                         "finish it.</p>")
+            continue
+        res = an.load_results(sub)
+        report = analyse(res, n_boot=n_boot, seed=seed)
+        atomic_write_bytes(sub / "report.html", render_html(report).encode())
+        html_figs = []
+        if report.robust is not None:
+            for f in rr.figures(res, report.robust):
+                fid = f"{q}-{f.id}"
+                figures[fid] = f.fig
+                div = pio.to_html(f.fig, full_html=False, include_plotlyjs=False, config=PLOT_CONFIG,
+                                  div_id=f"plot-{fid}", default_width="100%")
+                html_figs.append(f"<h3>{_e(f.title)}</h3><p class='caption'>{_e(f.caption)}</p>{div}")
+        robust = rr.section_html(res, report.robust) if report.robust is not None else ""
+        parts.append(f"<h2 id='q-{_e(q)}'>{_e(q)}: {_e(_description(res))}</h2>"
+                     f"<p>{_e(_as_run(res))} <a href='{_e(q)}/report.html'>Full report</a>.</p>"
+                     f"<p class='headline'>Averaged over the plausible worlds: {_e(report.headline)}</p>"
+                     + robust.replace("<h2 id='robustness'>", "<h3>").replace(
+                         "worlds</h2>", "worlds</h3>", 1) + "".join(html_figs))
+    name = str(info.get("study", folder.name))
+    doc = ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+           f"<title>pactsim study: {_e(name)}</title><style>{CSS}</style>"
+           f"<script type='text/javascript'>{get_plotlyjs()}</script></head><body>"
+           f"<h1>pactsim study: {_e(name)}{' (ci size)' if info.get('ci') else ''}</h1>"
+           f"<p class='question'>{_e(info.get('description', ''))}</p>" + "".join(parts)
+           + f"<footer><details><summary>Study file</summary><pre>{_e(info.get('study_text', ''))}"
+           "</pre></details></footer></body></html>\n")
+    out = folder / "report.html"
+    atomic_write_bytes(out, doc.encode())
+    if png and figures:
+        write_pngs(figures, folder / "figures")
+    return out
+
+
 # --------------------------------------------------------------------------------------------------
 # PNG
 
@@ -443,10 +495,13 @@ def _pngs_chromium(figures: dict, out_dir: Path, width: int) -> list[Path]:
 
 def command(args: argparse.Namespace) -> int:
     """``pactsim report RESULTS_DIR [--open]``: the HTML report, plus PNG figures when possible."""
+    from sim.sweep import study
+
     path = Path(args.results_dir)
     out = path / "report.html"
+    build = build_study_report if path.is_dir() and study.read(path) is not None else build_report
     try:
-        build_report(path, png=True)
+        build(path, png=True)
         print(f"wrote {out} and PNG figures in {path / 'figures'}")
     except PngError as e:  # the HTML is written before the PNGs
         print(f"wrote {out}")

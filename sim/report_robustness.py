@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import html
 
-import pandas as pd
 import plotly.graph_objects as go
 
 from sim import analysis as an

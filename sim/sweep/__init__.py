@@ -254,9 +254,16 @@ def ci_digest(experiment: str | Path, workdir: str | Path) -> str:
 def command(args: argparse.Namespace) -> int:
     """``pactsim sweep``: 0 when every run succeeded, 1 when some failed."""
     from sim.resources import parse_size
+    from sim.sweep import study
+    from sim.sweep.experiment import resolve_experiment
 
-    out = run_experiment(args.experiment, workers=args.workers, scheduler=args.scheduler,
-                         out=args.out, fresh=args.fresh, ci=args.ci,
-                         max_memory=parse_size(args.max_memory) if args.max_memory else None)
-    manifest = results.mf.read(out)
-    return 1 if manifest is not None and manifest.runs_failed else 0
+    opts = dict(workers=args.workers, scheduler=args.scheduler, out=args.out, fresh=args.fresh,
+                ci=args.ci, max_memory=parse_size(args.max_memory) if args.max_memory else None)
+    path = resolve_experiment(args.experiment)
+    if study.is_study(path):
+        out = study.run_study(path, **opts)
+        folders = [out / q for q in study.read(out)["questions"]]
+    else:
+        folders = [run_experiment(path, **opts)]
+    manifests = [results.mf.read(f) for f in folders]
+    return 1 if any(m is not None and m.runs_failed for m in manifests) else 0

@@ -188,9 +188,15 @@ def expand(experiment: str | Path, ci: bool = False, max_memory: float | None = 
     plan and tables would not fit in memory (``max_memory`` bytes, default 90% of what is
     available) is refused before its points are made.
     """
+    return expand_spec(*load_experiment(experiment), ci=ci, max_memory=max_memory)
+
+
+def expand_spec(path: Path, text: str, spec: Experiment, ci: bool = False,
+                max_memory: float | None = None, name: str | None = None) -> Plan:
+    """:func:`expand` of an experiment already read: ``path`` and ``text`` are its file's (what
+    the manifest records), ``name`` the plan's (default: the file's stem)."""
     from sim.resources import check_memory, estimate_sweep_bytes
 
-    path, text, spec = load_experiment(experiment)
     src = str(path)
     if ci and spec.ci is None:
         raise ConfigError(f"{src}: has no [ci] table, needed by --ci (a small size of the experiment)")
@@ -236,7 +242,7 @@ def expand(experiment: str | Path, ci: bool = False, max_memory: float | None = 
             g = j * replicates + r
             runs.append(RunSpec(len(runs), run_id(h, seeds[g]), p, g, seeds[g], j))
     keep = tuple(n for n in OUTCOME_NAMES if spec.outcomes is None or n in spec.outcomes)
-    return Plan(name=path.stem, path=path, text=text,
+    return Plan(name=name or path.stem, path=path, text=text,
                 file_hash=hashlib.sha256(text.encode()).hexdigest()[:16], spec=spec, ci=ci,
                 steps=fixed_cfg.run.steps, replicates=replicates, outcomes=keep,
                 timeseries=spec.timeseries, design=spec.design.as_run(spec, ci), base=fixed_cfg,
