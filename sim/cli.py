@@ -1,4 +1,4 @@
-"""The command line: ``pactsim run | list | sweep | report | view | validate``.
+"""The command line: ``pactsim run | list | sweep | report | compare | view | validate``.
 
 Each command parses here and runs in its own module, imported only when used."""
 
@@ -144,6 +144,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8765, help="port (default 8765)")
     p.set_defaults(func=_lazy("sim.viz", "command"))
+
+    p = sub.add_parser("compare", help="two scenarios (or one and overrides) on common random "
+                       "numbers: the paired difference of every outcome")
+    p.add_argument("a", metavar="A", help="scenario name or TOML path")
+    p.add_argument("b", metavar="B", nargs="?", help="second scenario (default: A with --set)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="override a parameter: of B when only A is given, else of both (repeatable)")
+    p.add_argument("--replicates", type=int, default=10, help="seeds per scenario (default 10)")
+    p.add_argument("--steps", type=int, help="horizon in steps (default: A's run.steps)")
+    p.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    p.set_defaults(func=_lazy("sim.compare", "command"))
 
     p = sub.add_parser("validate", help="reproduce the classic models (Bass, Watts, March, "
                        "Lazer-Friedman)")

@@ -4,8 +4,8 @@ A study file (``experiments/pact_robustness.toml``) names experiments in ``quest
 what they share: ``[uncertainties]`` (``sim.uncertainty``), the replicates per world, the horizon,
 ``[set]`` values, and a ``[ci]`` size. Each question keeps its own scenario, design, seed and
 ``[set]``; the study's replace its replicates, steps and uncertainties (and add to its ``[set]``).
-``pactsim sweep STUDY`` runs each question as a sweep into ``<out>/<question>`` (each resumes on its
-own) and writes ``<out>/study.json``; ``pactsim report`` of that folder writes every question's own
+``pactsim sweep STUDY`` runs each question as a sweep into ``<out>/<question's name>`` (each resumes
+on its own) and writes ``<out>/study.json``; ``pactsim report`` of that folder writes every question's own
 report and one ``report.html`` stating how robust each answer is.
 """
 
@@ -84,8 +84,12 @@ def plans(path: Path, ci: bool = False, max_memory: float | None = None):
     from sim.sweep.plan import expand_spec
 
     _, study = load_study(path)
-    return study, [expand_spec(*question_spec(path, study, q), ci=ci, max_memory=max_memory, name=q)
-                   for q in study.questions]
+    names = [Path(q).stem for q in study.questions]  # each question's results folder
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{path}: questions = {study.questions}: two share a name, and so would "
+                          "share a results folder")
+    return study, [expand_spec(*question_spec(path, study, q), ci=ci, max_memory=max_memory, name=n)
+                   for q, n in zip(study.questions, names, strict=True)]
 
 
 def run_study(path: Path, *, out: Path | None = None, ci: bool = False, **sweep: Any) -> Path:
@@ -98,7 +102,7 @@ def run_study(path: Path, *, out: Path | None = None, ci: bool = False, **sweep:
     out = Path(out) if out is not None else RESULTS_DIR / (path.stem + ("-ci" if ci else ""))
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / STUDY, {"kind": "study", "study": path.stem, "description": study.description,
-                             "ci": ci, "questions": study.questions,
+                             "ci": ci, "questions": [p.name for p in qplans],
                              "study_text": path.read_text(encoding="utf-8")})
     for plan in qplans:
         run_experiment(plan, out=out / plan.name, **sweep)
