@@ -4,8 +4,9 @@ Run: .venv/bin/python scripts/update_digests.py [EXPERIMENT ...]   (default: eve
 Writes tests/digests/<experiment>.sha256 ("<sha256>  <experiment>") and, beside it,
 tests/digests/<experiment>.json: per-column summaries of runs.parquet and timeseries.parquet
 (tests/digest_summary.py) that let tests/test_sweep_digests.py say which outcome or series column
-changed, and by how much, when a fresh run no longer gives the digest. Commit both with the change
-that moved them.
+changed, and by how much, when a fresh run no longer gives the digest. A study's digest is that of
+its questions' worlds and seeds (sim.sweep.study.design_digest), without a summary. Commit both with
+the change that moved them.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 def main(argv: list[str] | None = None) -> int:
     from sim import sweep
+    from sim.sweep import study
     from tests import digest_summary as ds
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -32,6 +34,14 @@ def main(argv: list[str] | None = None) -> int:
     digests.mkdir(parents=True, exist_ok=True)
     for name in names:
         path = sweep.resolve_experiment(name)
+        if study.is_study(path):  # its questions' worlds and seeds (sim.sweep.study.design_digest)
+            target = digests / f"{path.stem}.sha256"
+            old = target.read_text().split()[0] if target.is_file() else None
+            digest = study.design_digest(path)
+            target.write_text(f"{digest}  {path.stem}\n")
+            print(f"{path.stem:<28} {digest[:16]}…  "
+                  f"{'unchanged' if old == digest else 'new' if old is None else 'CHANGED'} (study)")
+            continue
         with tempfile.TemporaryDirectory(prefix="pactsim-digest-") as tmp:
             digest = sweep.ci_digest(path, Path(tmp) / "res")
             summary = ds.summarize_results(Path(tmp) / "res", digest)

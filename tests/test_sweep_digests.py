@@ -15,12 +15,13 @@ import pytest
 
 from sim import sweep
 from sim.storage import frame_digest
+from sim.sweep import study
 from tests import digest_summary as ds
 from tests.conftest import ROOT
 
 DIGESTS = ROOT / "tests" / "digests"
 EXPERIMENTS = sorted((ROOT / "experiments").glob("*.toml"))
-FAST = {"smoke", "tech_without_culture"}  # under a second each; the others take 2-25 s
+FAST = {"smoke", "tech_without_culture", "pact_robustness"}  # under 2 s each; the others 2-25 s
 
 
 def test_there_are_experiments():
@@ -40,6 +41,11 @@ def test_ci_size_digest_matches_the_committed_one(path, tmp_path):
         f"no committed digest for {path.name}: run `.venv/bin/python scripts/update_digests.py "
         f"{path.stem}` and commit {digest_file.relative_to(ROOT)}")
     expected = digest_file.read_text().split()[0]
+    if study.is_study(path):  # a study's runs are its questions' (digested above), in its worlds
+        assert study.design_digest(path) == expected, (
+            f"the worlds or seeds of {path.stem}'s questions changed: if intended, run "
+            f"`.venv/bin/python scripts/update_digests.py {path.stem}`")
+        return
     res = tmp_path / "res"
     got = sweep.ci_digest(path, res)
     ref = _reference(path.stem)

@@ -92,6 +92,16 @@ def plans(path: Path, ci: bool = False, max_memory: float | None = None):
                    for q, n in zip(study.questions, names, strict=True)]
 
 
+def design_digest(path: Path, ci: bool = True) -> str:
+    """sha256 of the questions' design hashes (``Plan.design_hash``: every run id, so every
+    sampled world's values and every seed): what a study's committed digest pins. The runs'
+    outcomes are pinned by the questions' own digests and the study's tests."""
+    import hashlib
+
+    _, qplans = plans(path, ci)
+    return hashlib.sha256("\n".join(f"{p.name} {p.design_hash}" for p in qplans).encode()).hexdigest()
+
+
 def run_study(path: Path, *, out: Path | None = None, ci: bool = False, **sweep: Any) -> Path:
     """Run every question of a study into ``out/<question>``; return ``out`` (default
     ``results/<study>`` or ``results/<study>-ci``)."""
