@@ -9,8 +9,8 @@ of ``sim.analysis``).
   in every world: which lever helps most and whether each helps (a factorial; with technology and
   culture among its factors, whether technology helps without culture); whether P→A→C→T beats the
   average other order and is the best one (orders); whether the best mix beats the even split
-  (budget mixes). :func:`share` is the share of worlds where a claim holds, with its Wilson
-  interval (statsmodels).
+  (budget mixes); whether the best point on average is the best (other fixed points).
+  :func:`share` is the share of worlds where a claim holds, with its Wilson interval (statsmodels).
 - **Scenario discovery** (:func:`discover`): EMA Workbench's PRIM finds the box of uncertainties
   where a claim fails (the peeling trajectory's coverage and density, and the box chosen on it);
   :func:`feature_scores` ranks the uncertainties by how well they predict the failure (EMA
@@ -146,7 +146,16 @@ def _mix_claims(res: an.Results, y: pd.DataFrame, outcome: str) -> list[Claim]:
                   opts)]
 
 
-_CLAIMS = {"effects": _effects_claims, "orders": _orders_claims, "mix": _mix_claims}
+def _points_claims(res: an.Results, y: pd.DataFrame, outcome: str) -> list[Claim]:
+    sign = an.better_sign(outcome)
+    best = int((sign * y.mean(axis=1)).idxmax())
+    labels = an.point_labels(res)
+    return [Claim("best_point", f"the best point on average ({labels[best]}) is the best",
+                  ((sign * y).idxmax() == best).where(y.notna().all()), y.rename(index=labels))]
+
+
+_CLAIMS = {"effects": _effects_claims, "orders": _orders_claims, "mix": _mix_claims,
+           "points": _points_claims}
 
 
 def claims(res: an.Results, outcome: str = an.SPEED) -> list[Claim]:

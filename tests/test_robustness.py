@@ -257,3 +257,16 @@ def test_a_study_sweeps_each_question_and_reports_how_robust_it_is(tmp_path, cap
     text = (out / "report.html").read_text()
     assert "Robustness across plausible worlds" in text and "P→A→C→T beats the average" in text
     assert "holds in" in text and (out / "grid" / "report.html").is_file()
+
+
+def test_a_study_naming_an_unknown_experiment_is_refused(tmp_path, capsys):
+    from sim.cli import main
+
+    study = tmp_path / "study.toml"
+    study.write_text('questions = ["pact_levers", "no_such_question"]\nreplicates = 1\n'
+                     '[uncertainties]\nscenarios = 2\n[uncertainties.parameters]\n'
+                     '"levers.shape" = "plausible"\n')
+    assert main(["sweep", str(study), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "no_such_question" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
