@@ -61,8 +61,13 @@ def _as_run(res: an.Results) -> str:
     elif d is not None and d.samples is not None:
         detail = f" ({d.samples} base samples)"
     size = " (the experiment's ci size)" if res.manifest.ci else ""
+    reps = _plural(len(res.replicate_ids), 'replicate', 'replicates')
+    if res.uncertain:
+        n_worlds = int(res.runs["scenario"].nunique())
+        per = _plural(len(res.replicate_ids) // n_worlds, 'replicate', 'replicates')
+        reps = f"{n_worlds} plausible worlds × {per} ({len(res.replicate_ids)} in all)"
     return (f"As run{size}: {_plural(len(res.point_ids), 'design point', 'design points')}{detail} × "
-            f"{_plural(len(res.replicate_ids), 'replicate', 'replicates')}"
+            f"{reps}"
             + (f", horizon {res.horizon:g} weeks" if pd.notna(res.horizon) else "") + ".")
 
 
@@ -131,6 +136,12 @@ def analyse(res: an.Results, n_boot: int = an.N_BOOT, seed: int = 0) -> Report:
         facts.append("Intervals: 95% percentile bootstrap over replicates (common random numbers: every "
                      f"point's replicate r shares a seed, so differences are paired), {n_boot} resamples, "
                      f"seed {seed}.")
+    if res.uncertain:
+        facts.append("With uncertainties sampled, a replicate is a run in one plausible world (world j's "
+                     "replicate r is replicate j × replicates + r, on the same seed at every point): "
+                     "the answers above are averaged over the worlds, and their intervals cover "
+                     "worlds and seeds together. How the answers vary across worlds is in the "
+                     "robustness section.")
     report.findings = report.findings + facts
     top_cols = ["label", "value", "lo", "hi", "n"] + (["reached"] if "reached" in summary else [])
     report.top = summary.loc[order[:10], top_cols]
