@@ -2,8 +2,9 @@
 
 A study file (``experiments/pact_robustness.toml``) names experiments in ``questions`` and gives
 what they share: ``[uncertainties]`` (``sim.uncertainty``), the replicates per world, the horizon,
-``[set]`` values, and a ``[ci]`` size. Each question keeps its own scenario, design, seed and
-``[set]``; the study's replace its replicates, steps and uncertainties (and add to its ``[set]``).
+the budget shares' spacing (``step``), ``[set]`` values, and a ``[ci]`` size. Each question keeps
+its own scenario, design, seed and ``[set]``; the study's replace its replicates, steps, step and
+uncertainties (and add to its ``[set]``).
 ``pactsim sweep STUDY`` runs each question as a sweep into ``<out>/<question's name>`` (each resumes
 on its own) and writes ``<out>/study.json``; ``pactsim report`` of that folder writes every question's own
 report and one ``report.html`` stating how robust each answer is.
@@ -19,7 +20,14 @@ from pydantic import Field, ValidationError, field_validator
 
 from sim.errors import ConfigError
 from sim.scenario_files import format_validation_error, read_toml
-from sim.sweep.experiment import CiSize, Experiment, Uncertainties, _Strict, load_experiment
+from sim.sweep.experiment import (
+    CiSize,
+    Experiment,
+    Uncertainties,
+    _check_step,
+    _Strict,
+    load_experiment,
+)
 
 STUDY = "study.json"
 
@@ -29,9 +37,13 @@ class Study(_Strict):
     questions: list[str] = Field(min_length=1, max_length=100)
     replicates: int = Field(ge=1, le=100_000)
     steps: int | None = Field(None, ge=1, le=5200)
+    step: float | None = Field(None, gt=0.0, le=1.0, description="budget shares' spacing of the "
+                               "questions whose design takes one (simplex)")
     fixed: dict[str, Any] = Field(default_factory=dict, alias="set")
     uncertainties: Uncertainties
     ci: CiSize | None = None
+
+    _step = field_validator("step")(lambda v: v if v is None else _check_step(v))
 
     @field_validator("questions")
     @classmethod
@@ -64,6 +76,8 @@ def question_spec(path: Path, study: Study, name: str) -> tuple[Path, str, Exper
     data.update(replicates=study.replicates, uncertainties=study.uncertainties.model_dump())
     if study.steps is not None:
         data["steps"] = study.steps
+    if study.step is not None and "step" in spec.design.ci_sizes:
+        data["design"]["step"] = study.step
     data["set"] = {**spec.fixed, **study.fixed}
     ci = {**(spec.ci.model_dump(by_alias=True, exclude_none=True) if spec.ci else {}),
           **(study.ci.model_dump(by_alias=True, exclude_none=True) if study.ci else {})}
