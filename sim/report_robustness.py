@@ -53,13 +53,14 @@ def sentences(rob: rb.Robustness) -> list[str]:
         else:
             s = (f"“{f.claim.text}” holds in {_pct(p)} of {n} worlds (95% CI {_pct(lo)} to "
                  f"{_pct(hi)}).")
+            verb, does = f.exception, "fail" if f.exception == "fails" else "hold"
             if f.box is not None:
-                s += (f" It fails mostly where {f.box.describe()}: that box holds "
-                      f"{_pct(f.box.coverage)} of the worlds where it fails (coverage), and "
-                      f"{_pct(f.box.density)} of the worlds in the box fail (density).")
+                s += (f" It {verb} mostly where {f.box.describe()}: that box holds "
+                      f"{_pct(f.box.coverage)} of the worlds where it {verb} (coverage), and it "
+                      f"{verb} in {_pct(f.box.density)} of the worlds in the box (density).")
             if len(f.scores):
                 top = f.scores.head(2)
-                s += (" The uncertainties that best predict its failing: "
+                s += (f" The uncertainties that best predict where it {does}s: "
                       + ", ".join(f"{k} ({v:.2f})" for k, v in top.items()) + " (extra-trees "
                       "feature scores, summing to 1 over all uncertainties).")
         out.append(s)
@@ -81,20 +82,20 @@ def sentences(rob: rb.Robustness) -> list[str]:
 
 def figures(res: an.Results, rob: rb.Robustness) -> list[Figure]:
     """PRIM's coverage-density trade-off and the chosen boxes, for claims that fail somewhere."""
-    boxed = [f for f in rob.findings if f.box is not None]
+    boxed = [f for f in rob.findings if f.box is not None]  # the exception's box: fails or holds
     if not boxed:
         return []
     trade = go.Figure()
     for i, f in enumerate(boxed):
         t, color = f.box.trajectory, _PALETTE[i % len(_PALETTE)]
         trade.add_trace(go.Scatter(x=t["coverage"], y=t["density"], mode="lines+markers",
-                                   name=f.claim.text, line={"color": color},
+                                   name=f"{f.claim.text} ({f.exception})", line={"color": color},
                                    text=[f"{int(d)} restricted" for d in t["res_dim"]]))
         trade.add_trace(go.Scatter(x=[f.box.coverage], y=[f.box.density], mode="markers",
                                    marker={"size": 14, "symbol": "star", "color": color},
                                    showlegend=False, hovertext="chosen box"))
-    trade.update_layout(xaxis_title="coverage (share of failing worlds inside the box)",
-                        yaxis_title="density (share of worlds in the box that fail)",
+    trade.update_layout(xaxis_title="coverage (share of the exception's worlds inside the box)",
+                        yaxis_title="density (share of the box's worlds that are exceptions)",
                         xaxis_range=[0, 1.02], yaxis_range=[0, 1.02], height=430,
                         legend={"orientation": "h", "y": -0.25})
     space = (res.manifest.design.uncertainties or {}).get("parameters", {})
@@ -110,9 +111,10 @@ def figures(res: an.Results, rob: rb.Robustness) -> list[Figure]:
             b = 1.0 if lim[1] is None else (lim[1] - lo) / (hi - lo)
             rows.append((f"{name} ({i + 1})", a, b, _PALETTE[i % len(_PALETTE)], f.claim.text))
     figs = [Figure("prim-tradeoff", "Where the answers fail: PRIM's peeling trajectories", trade,
-                   f"Each line is a claim's PRIM peeling trajectory; the star is the box the report "
-                   f"describes: the densest covering at least {rb.COVERAGE_MIN:.0%} of the failing "
-                   "worlds.")]
+                   "Each line is a claim's PRIM peeling trajectory for its exception (the worlds "
+                   "where it fails, or where it holds when it fails in most); the star is the box "
+                   f"the report describes: the densest covering at least {rb.COVERAGE_MIN:.0%} of "
+                   f"the exception's worlds on at most {rb.MAX_DIMS} uncertainties.")]
     if rows:
         for label, a, b, color, text in rows:
             limits.add_trace(go.Bar(y=[label], x=[b - a], base=[a], orientation="h",
@@ -121,8 +123,8 @@ def figures(res: an.Results, rob: rb.Robustness) -> list[Figure]:
         limits.update_layout(xaxis_title="box limits as a share of the sampled range",
                              xaxis_range=[0, 1], height=120 + 40 * len(rows), barmode="overlay")
         figs.append(Figure("prim-boxes", "The PRIM boxes on each uncertainty", limits,
-                           "Each bar spans the part of an uncertainty's sampled range inside the "
-                           "box where a claim fails (numbered as in the trade-off's legend)."))
+                           "Each bar spans the part of an uncertainty's sampled range inside a "
+                           "claim's box (numbered in the trade-off's legend's order)."))
     return figs
 
 

@@ -12,7 +12,8 @@ of ``sim.analysis``).
   (budget mixes); whether the best point on average is the best (other fixed points).
   :func:`share` is the share of worlds where a claim holds, with its Wilson interval (statsmodels).
 - **Scenario discovery** (:func:`discover`): EMA Workbench's PRIM finds the box of uncertainties
-  where a claim fails (the peeling trajectory's coverage and density, and the box chosen on it);
+  where a claim fails, or where it holds for a claim that fails in most worlds (the peeling
+  trajectory's coverage and density, and the box chosen on it);
   :func:`feature_scores` ranks the uncertainties by how well they predict the failure (EMA
   Workbench's extra-trees scores).
 - **Regret** (:func:`regret`): for options such as budget mixes or orders, each option's shortfall
@@ -33,8 +34,12 @@ from sim import analysis as an
 
 LEVEL = 0.95
 COVERAGE_MIN = 0.5
-"""The PRIM box reported is the densest on the peeling trajectory covering at least this share of
-the failures (the usual scenario-discovery trade-off: Bryant & Lempert 2010)."""
+MAX_DIMS = 3
+"""The PRIM box reported is the densest on the peeling trajectory that covers at least
+``COVERAGE_MIN`` of the failures and restricts at most ``MAX_DIMS`` uncertainties (the
+scenario-discovery trade-off of coverage, density and interpretability: Bryant & Lempert 2010; with
+a few dozen worlds, a box on more dimensions fits the noise)."""
+MASS_MIN = 0.05
 SEED = 0
 
 
@@ -227,7 +232,7 @@ class Box:
             short = name
             if isinstance(lim, frozenset):
                 out = sorted(map(str, self.choices[name] - lim))
-                parts.append(f"{short} is not {out[0]}" if len(out) == 1
+                parts.append(f"{short} is not {out[0]}" if len(out) == 1 and len(lim) > 1
                              else f"{short} is {' or '.join(sorted(map(str, lim)))}")
             else:
                 lo, hi = lim
@@ -255,13 +260,15 @@ def discover(x: pd.DataFrame, fails: pd.Series, coverage_min: float = COVERAGE_M
     xs = _x(x.loc[ok]).reset_index(drop=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        p = prim.Prim(xs, y.astype(int), mass_min=1.0 / len(y), peel_alpha=0.1)
+        p = prim.Prim(xs, y.astype(int), mass_min=max(MASS_MIN, 2.0 / len(y)), peel_alpha=0.1)
         box = p.find_box()
     if box is None:
         return None
     traj = box.peeling_trajectory[["coverage", "density", "mass", "res_dim"]].reset_index(drop=True)
-    wide = traj[traj["coverage"] >= coverage_min - 1e-12]
+    wide = traj[(traj["coverage"] >= coverage_min - 1e-12) & (traj["res_dim"] <= MAX_DIMS)]
     chosen = int(wide.sort_values(["density", "coverage"], ascending=False, kind="stable").index[0])
+    if traj.loc[chosen, "res_dim"] == 0:
+        return None  # no box beats the whole space
     lims = box.box_lims[chosen]
     init = p.box_init
     limits, choices = {}, {}
@@ -317,10 +324,14 @@ def regret(options: pd.DataFrame, outcome: str = an.SPEED, quantile: float = 0.9
 
 @dataclass
 class Finding:
+    """A claim's share of worlds and the PRIM box of the exception: where it fails when it holds
+    in most worlds, else where it holds (``exception``), with what predicts the exception."""
+
     claim: Claim
     share: tuple[float, float, float, int]
     box: Box | None
     scores: pd.Series
+    exception: str = "fails"
 
 
 @dataclass
@@ -334,14 +345,17 @@ class Robustness:
 
 
 def assess(res: an.Results, outcome: str = an.SPEED) -> Robustness:
-    """Every claim's share of worlds, where it fails (PRIM) and what drives it, and the regret of
-    the options (orders or mixes), from stored results."""
+    """Every claim's share of worlds, where it fails (or, when it holds in fewer than half, where
+    it holds: PRIM) and what predicts that, and the regret of the options (orders or mixes), from
+    stored results."""
     x = worlds(res)
     found = []
     table = None
     for c in claims(res, outcome):
-        fails = c.holds.map(lambda v: v if pd.isna(v) else not v)
-        found.append(Finding(c, share(c.holds), discover(x, fails), feature_scores(x, fails)))
+        sh = share(c.holds)
+        exception = "fails" if not sh[0] < 0.5 else "holds"
+        y = c.holds.map(lambda v: v if pd.isna(v) else not v) if exception == "fails" else c.holds
+        found.append(Finding(c, sh, discover(x, y), feature_scores(x, y), exception))
         if c.options is not None and table is None:
             table = regret(c.options, outcome)
     reps = res.runs.groupby(["point", "scenario"]).size()
