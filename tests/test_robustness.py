@@ -70,6 +70,17 @@ def test_prim_finds_a_box_on_a_choice():
     assert "rules.feed is best" in box.describe()
 
 
+def test_a_claim_that_fails_in_most_worlds_gets_the_box_of_where_it_holds():
+    x = _worlds(4)
+    holds = x["levers.shape"].to_numpy() >= 0.7
+    y = np.vstack([np.full(N_WORLDS, 50.0), np.where(holds, 40.0, 60.0)])
+    res = _results("grid", pd.DataFrame({"levers.technology": [0.1, 0.9]}), y, x)
+    (f,) = rb.assess(res).findings
+    assert f.exception == "holds" and set(f.box.limits) == {"levers.shape"}
+    low, high = f.box.limits["levers.shape"]
+    assert high is None and 0.65 <= low <= 0.75 and f.box.density >= 0.9
+
+
 def test_a_claim_that_always_holds_has_no_box():
     x = _worlds()
     y = np.vstack([np.full(N_WORLDS, 50.0), np.full(N_WORLDS, 40.0)])
