@@ -415,8 +415,8 @@ def build_study_report(folder: str | Path, *, png: bool = False, n_boot: int = a
         report = analyse(res, n_boot=n_boot, seed=seed)
         atomic_write_bytes(sub / "report.html", render_html(report).encode())
         html_figs = []
-        if report.robust is not None:
-            for f in rr.figures(res, report.robust):
+        for f in report.figures:
+            if f.id.startswith("prim-"):  # the robustness section's (sim.report_robustness)
                 fid = f"{q}-{f.id}"
                 figures[fid] = f.fig
                 div = pio.to_html(f.fig, full_html=False, include_plotlyjs=False, config=PLOT_CONFIG,

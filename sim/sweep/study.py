@@ -124,6 +124,11 @@ def run_study(path: Path, *, out: Path | None = None, ci: bool = False, **sweep:
 
     study, qplans = plans(path, ci, sweep.get("max_memory"))
     out = Path(out) if out is not None else RESULTS_DIR / (path.stem + ("-ci" if ci else ""))
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out}: is not a folder")
+    if (out / "manifest.json").exists():
+        raise ConfigError(f"--out {out}: holds one sweep's results, not a study's: use --out "
+                          "elsewhere")
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / STUDY, {"kind": "study", "study": path.stem, "description": study.description,
                              "ci": ci, "questions": [p.name for p in qplans],
