@@ -422,12 +422,11 @@ def build_study_report(folder: str | Path, *, png: bool = False, n_boot: int = a
                 div = pio.to_html(f.fig, full_html=False, include_plotlyjs=False, config=PLOT_CONFIG,
                                   div_id=f"plot-{fid}", default_width="100%")
                 html_figs.append(f"<h3>{_e(f.title)}</h3><p class='caption'>{_e(f.caption)}</p>{div}")
-        robust = rr.section_html(res, report.robust) if report.robust is not None else ""
+        robust = rr.section_html(res, report.robust, "h3") if report.robust is not None else ""
         parts.append(f"<h2 id='q-{_e(q)}'>{_e(q)}: {_e(_description(res))}</h2>"
                      f"<p>{_e(_as_run(res))} <a href='{_e(q)}/report.html'>Full report</a>.</p>"
                      f"<p class='headline'>Averaged over the plausible worlds: {_e(report.headline)}</p>"
-                     + robust.replace("<h2 id='robustness'>", "<h3>").replace(
-                         "worlds</h2>", "worlds</h3>", 1) + "".join(html_figs))
+                     + robust + "".join(html_figs))
     name = str(info.get("study", folder.name))
     doc = ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
            f"<title>pactsim study: {_e(name)}</title><style>{CSS}</style>"

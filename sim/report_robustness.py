@@ -141,9 +141,11 @@ def regret_table(rob: rb.Robustness, top: int = 10) -> str:
             f"{rows}</table>")
 
 
-def section_html(res: an.Results, rob: rb.Robustness) -> str:
+def section_html(res: an.Results, rob: rb.Robustness, heading: str = "h2") -> str:
+    """The section as HTML, under an ``<h2>`` (a report) or ``<h3>`` (a study's question)."""
     items = "".join(f"<li>{html.escape(s)}</li>" for s in sentences(rob))
-    return (f"<h2 id='robustness'>Robustness across plausible worlds</h2>"
+    anchor = " id='robustness'" if heading == "h2" else ""
+    return (f"<{heading}{anchor}>Robustness across plausible worlds</{heading}>"
             f"<p>{html.escape(intro(res, rob))}</p><ul id='robust-findings'>{items}</ul>"
             + regret_table(rob))
 
