@@ -121,7 +121,7 @@ def control(key: str, label: str, cfg: Scenario) -> Control:
     if key == "levers.schedule.order":
         return Control(key, label, tooltip, "", "order", 0, 0, 0, mode)
     if k.annotation is int and key.startswith("levers.schedule.starts"):
-        return Control(key, label, tooltip, "week", "int", 0, min(cfg.run.steps, 5200), 1, mode)
+        return Control(key, label, tooltip, "", "int", 0, min(cfg.run.steps, 5200), 1, mode)
     lo, hi = bounds(k)
     value = keys.get(cfg.model_dump(mode="json"), k.path)
     if k.annotation is int:

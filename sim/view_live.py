@@ -69,10 +69,16 @@ class LiveRun:
         if int(left.sum()) == launches:
             self.launched |= left
 
+    def snapshot(self) -> np.ndarray:
+        """A copy of the series so far (weeks run, ``sim.metrics.Series`` columns), taken while no
+        step runs: a chart drawn from it is of one week, even while Play steps."""
+        with self._lock:
+            return self.model.series[:self.done].copy()
+
     def series(self, column: Series) -> tuple[np.ndarray, np.ndarray]:
         """(weeks 1..done, values) of a series column."""
-        done = self.done
-        return np.arange(1, done + 1), self.model.series[:done, column].copy()
+        s = self.snapshot()
+        return np.arange(1, s.shape[0] + 1), s[:, column]
 
     def marks(self) -> dict[str, np.ndarray]:
         from sim.view_network import employee_marks
@@ -90,13 +96,13 @@ class LiveRun:
         """The outcome card: (name, value with its unit) rows, from the run so far."""
         from sim.view_controls import levers_text
 
-        done = self.done
+        with self._lock:  # the week and the outcomes of one step, even while Play steps
+            done = self.done
+            out = self.model.outcomes()
         rows = [("weeks run", f"{done} of {self.horizon}"), ("seed", str(self.seed)),
                 ("levers", levers_text(self.config))]
         if done == 0:
             return rows
-        with self._lock:
-            out = self.model.outcomes()
         target = self.config.run.target_fitness
 
         def num(x: float, unit: str = "") -> str:

@@ -11,6 +11,7 @@ step re-renders them and not the controls.
 
 from __future__ import annotations
 
+import html
 import os
 import threading
 import time
@@ -35,11 +36,15 @@ CSS = f"""
 .pactsim-net {{ position: relative; width: min({NET_PX}px, 100%); aspect-ratio: 1; }}
 .pactsim-net img {{ position: absolute; left: 0; top: 0; width: 100%; height: 100%; }}
 .pactsim-chart {{ max-width: 100%; height: auto; }}
-.pactsim-outcome {{ margin: 0 !important; line-height: 1.3; font-size: 14px; }}
+.pactsim-live {{ display: grid; grid-template-columns: minmax(0, 5fr) minmax(0, 6fr); gap: 16px; }}
+.pactsim-card {{ font-size: 14px; line-height: 1.3; padding: 8px 12px; margin-bottom: 8px;
+                 box-shadow: 0 1px 4px rgba(0,0,0,.25); border-radius: 4px; }}
+.pactsim-card h3 {{ margin: 0 0 6px 0; font-weight: 500; }}
+.pactsim-card th {{ text-align: left; padding-right: 8px; vertical-align: top; }}
 .pactsim-legend span {{ margin-right: 12px; font-size: 13px; white-space: nowrap; }}
 .pactsim-control .v-label {{ white-space: normal; height: auto; font-size: 13px; }}
 """
-SPEEDS = {"5 weeks a second": 5.0, "10 weeks a second": 10.0, "as fast as it goes": 0.0}
+SPEEDS = {"5 weeks a second": 5.0, "10 weeks a second": 10.0, "20 weeks a second": 20.0}
 N_SEEDS_MAX = 200
 LIVE = "live run"
 
@@ -69,14 +74,34 @@ class Previous:
     label: str
 
 
+ACK_TIMEOUT = 2.0  # seconds Play waits for the browser to draw a week before it goes on
+
+
+@solara.component_vue("view_ack.vue")
+def Ack(week: int, event_drawn=None):
+    """An invisible element that calls ``event_drawn(week)`` once the browser has drawn ``week``."""
+
+
+def _drawn(flag: dict, week: int) -> None:
+    flag["drawn"] = week
+    if week >= flag["want"]:
+        flag["ack"].set()
+
+
 def _play_loop(live: LiveRun, flag: dict, tick: solara.Reactive, cancel: threading.Event) -> None:
-    """Step ``live`` while ``flag["playing"]``, at most ``flag["rate"]`` weeks a second (0: as
-    fast as the page renders), bumping ``tick`` after each step (which renders the run's view)."""
+    """Step ``live`` while ``flag["playing"]``, at most ``flag["rate"]`` weeks a second, bumping
+    ``tick`` after each step (which renders the run's view) and waiting until the browser has drawn
+    it (:class:`Ack`): the page never falls behind the model, so Pause stops what is on screen."""
     while flag["playing"] and not cancel.is_set():
         t0 = time.perf_counter()
         if not live.step():
             break
+        flag["ack"].clear()
+        flag["want"] = live.done
+        t1 = time.perf_counter()
         tick.value = live.done  # renders the run's components, in this thread
+        flag["render"].append(time.perf_counter() - t1)
+        flag["ack"].wait(ACK_TIMEOUT)
         flag["step_total"].append(time.perf_counter() - t0)
         rate = flag["rate"]
         if rate > 0:
@@ -88,15 +113,16 @@ def _play_loop(live: LiveRun, flag: dict, tick: solara.Reactive, cancel: threadi
 
 
 # --- the run's view ---
-@solara.component
-def Status(live: LiveRun, tick: solara.Reactive, flag: dict) -> None:
-    tick.value  # noqa: B018  (subscribes: re-render after every step)
+def status(live: LiveRun, flag: dict) -> None:
+    """The week, the seed, the step times, and the finished state."""
     totals = flag["step_total"][-50:]
-    timing = (f" · last 50 steps: {1000 * np.median(totals):.0f} ms a step (model "
-              f"{1000 * np.median(live.step_seconds[-50:]):.0f} ms)") if totals else ""
+    timing = (f" · last {len(totals)} steps: {1000 * np.median(totals):.0f} ms a step until "
+              f"drawn (model {1000 * np.median(live.step_seconds[-50:]):.0f} ms, page "
+              f"{1000 * np.median(flag['render'][-50:] or [0]):.0f} ms)") if totals else ""
     line = (f"Week {live.done} of {live.horizon} · one run, seed {live.seed}: another seed gives "
             f"another course (Compare runs many){timing}")
     solara.Text(line, classes=["pactsim-status"])
+    Ack(week=live.done, event_drawn=lambda week: _drawn(flag, week))
     if live.finished:
         why = ("the horizon" if live.done >= live.horizon
                else "March's equilibrium (every belief equals the code's)")
@@ -104,10 +130,8 @@ def Status(live: LiveRun, tick: solara.Reactive, flag: dict) -> None:
                        "from week 0' to run again.", classes=["pactsim-finished"])
 
 
-@solara.component
-def NetworkView(live: LiveRun, tick: solara.Reactive) -> None:
-    tick.value  # noqa: B018
-    with solara.Column(classes=["pactsim-net"], gap="0px"):
+def network_view(live: LiveRun) -> None:
+    with solara.Div(classes=["pactsim-net"]):
         solara.Image(background_png(live.model.world), classes=["pactsim-net-ties"])
         solara.Image(live.network_png(), classes=["pactsim-net-dots"])
     items = "".join(f'<span><b style="color:{colour}">{_mark(kind)}</b> {meaning}</span> '
@@ -130,12 +154,13 @@ def _mark(kind: str) -> str:
             "ring": "◎"}[kind]
 
 
-def fitness_chart(live: LiveRun, previous: Previous | None, stored: StoredPoint | None,
-                  title: str = "Fitness of the deployed solution") -> str:
-    """The live run's deployed and best-known fitness, the target, the previous run, and the
-    stored replicates' band of a design point."""
-    weeks, deployed = live.series(Series.DEPLOYED_FITNESS)
-    _, best = live.series(Series.BEST_FITNESS)
+def fitness_chart(live: LiveRun, s: np.ndarray, previous: Previous | None,
+                  stored: StoredPoint | None, title: str = "Fitness of the deployed solution"
+                  ) -> str:
+    """The live run's deployed and best-known fitness (``s``: its series so far), the target, the
+    previous run, and the stored replicates' band of a design point."""
+    weeks = np.arange(1, s.shape[0] + 1)
+    deployed, best = s[:, Series.DEPLOYED_FITNESS], s[:, Series.BEST_FITNESS]
     target = live.config.run.target_fitness
     chart = charts.Chart(title, "week", "fitness (1 = best solution)", live.horizon, (0.0, 1.0))
     if stored is not None and stored.ensemble is not None:
@@ -153,48 +178,60 @@ def fitness_chart(live: LiveRun, previous: Previous | None, stored: StoredPoint 
     return charts.svg(chart)
 
 
-def funnel_chart(live: LiveRun) -> str:
+def funnel_chart(live: LiveRun, s: np.ndarray) -> str:
     chart = charts.Chart("Ideas in the innovation funnel", "week", "ideas", live.horizon)
+    w = np.arange(1, s.shape[0] + 1)
     for col, label, colour in ((Series.IDEAS_SCREEN, "screening", "#ff7f0e"),
                                (Series.IDEAS_DEVELOP, "development", "#8c564b"),
                                (Series.IDEAS_PILOT, "pilot", "#9467bd")):
-        w, y = live.series(col)
-        chart.lines.append(charts.Line(label, w, y, colour, 1.6))
-    w, launches = live.series(Series.LAUNCHES)
-    chart.lines.append(charts.Line("launches so far", w, np.cumsum(launches), "#2ca02c", 2.0))
+        chart.lines.append(charts.Line(label, w, s[:, col], colour, 1.6))
+    chart.lines.append(charts.Line("launches so far", w, np.cumsum(s[:, Series.LAUNCHES]),
+                                   "#2ca02c", 2.0))
     return charts.svg(chart)
 
 
-def shares_chart(live: LiveRun) -> str:
+def shares_chart(live: LiveRun, s: np.ndarray) -> str:
     chart = charts.Chart("Employees and customers", "week", "% of employees / customers",
                          live.horizon, (0.0, 100.0))
+    w = np.arange(1, s.shape[0] + 1)
     for col, label, colour in ((Series.PLATFORM_USERS, "platform users (% of employees)",
                                 "#111111"),
                                (Series.HERO_SHARE, "HEROes (% of employees)", "#d62728"),
                                (Series.CUSTOMER_ADOPTION, "customers who adopted (%)",
                                 "#17becf")):
-        w, y = live.series(col)
-        chart.lines.append(charts.Line(label, w, 100 * y, colour, 1.6))
+        chart.lines.append(charts.Line(label, w, 100 * s[:, col], colour, 1.6))
     return charts.svg(chart)
 
 
-@solara.component
-def ChartsView(live: LiveRun, tick: solara.Reactive, previous: Previous | None,
-               stored: StoredPoint | None) -> None:
-    tick.value  # noqa: B018
-    solara.HTML(unsafe_innerHTML=fitness_chart(live, previous, stored), classes=["pactsim-fitness"])
-    solara.HTML(unsafe_innerHTML=funnel_chart(live))
-    solara.HTML(unsafe_innerHTML=shares_chart(live))
+def charts_view(live: LiveRun, previous: Previous | None, stored: StoredPoint | None) -> None:
+    s = live.snapshot()
+    solara.HTML(unsafe_innerHTML=fitness_chart(live, s, previous, stored),
+                classes=["pactsim-fitness"])
+    solara.HTML(unsafe_innerHTML=funnel_chart(live, s))
+    solara.HTML(unsafe_innerHTML=shares_chart(live, s))
+
+
+def outcome_card(live: LiveRun) -> None:
+    """The outcome card as one HTML table (one widget: a step updates one value)."""
+    rows = "".join(f'<tr class="pactsim-outcome"><th>{html.escape(name)}:</th>'
+                   f"<td>{html.escape(value)}</td></tr>" for name, value in live.outcome_rows())
+    solara.HTML(unsafe_innerHTML=f'<h3>This run so far</h3><table>{rows}</table>',
+                classes=["pactsim-card"])
 
 
 @solara.component
-def OutcomeCard(live: LiveRun, tick: solara.Reactive) -> None:
-    tick.value  # noqa: B018
-    with solara.Card("This run so far", margin=0):
-        for name, value in live.outcome_rows():
-            with solara.Row(classes=["pactsim-outcome"], gap="6px"):
-                solara.Text(f"{name}:", style={"font-weight": "bold"})
-                solara.Text(value)
+def LiveView(live: LiveRun, tick: solara.Reactive, flag: dict, previous: Previous | None,
+             stored: StoredPoint | None) -> None:
+    """Everything that shows the run: the one component that reads ``tick``, so a step is one
+    render pass (reacton walks the tree once per subscribed component: four cost 0.15 s)."""
+    tick.value  # noqa: B018  (subscribes: re-render after every step)
+    status(live, flag)
+    with solara.Div(classes=["pactsim-live"]):  # plain elements: each costs a step's render
+        with solara.Div():
+            outcome_card(live)
+            network_view(live)
+        with solara.Div():
+            charts_view(live, previous, stored)
 
 
 # --- controls ---
@@ -278,8 +315,8 @@ def _ensemble_chart(e: Ensemble, stored: StoredPoint | None, horizon: int) -> st
 
 
 @solara.component
-def Compare(cfg: Scenario | None, seed: int | None, stored: StoredPoint | None, horizon: int
-            ) -> None:
+def Compare(cfg: Scenario | None, seed: int | None, stored: StoredPoint | None, horizon: int,
+            shown: bool = True) -> None:
     n_text, set_n_text = solara.use_state("20")
     result, set_result = solara.use_state(None)  # ("seeds", Ensemble) | ("ab", (A, B, changes))
     busy, set_busy = solara.use_state("")
@@ -290,6 +327,8 @@ def Compare(cfg: Scenario | None, seed: int | None, stored: StoredPoint | None, 
     except ConfigError as e:
         n, n_error = None, str(e)
     ready = cfg is not None and seed is not None and not busy
+    if not shown:  # keeps its state (A, the last result) while another tab is shown
+        return
 
     def run_in_thread(what: str, work) -> None:
         def target():
@@ -383,9 +422,11 @@ def Page() -> None:
     playing, set_playing = solara.use_state(False)
     speed, set_speed = solara.use_state("10 weeks a second")
     tab, set_tab = solara.use_state(0)
+    _, set_finished = solara.use_state(0)
     tick = solara.use_reactive(0)
     flag = solara.use_memo(lambda: {"playing": False, "rate": 10.0, "step_total": [],
-                                    "set_playing": set_playing}, [])
+                                    "set_playing": set_playing, "ack": threading.Event(),
+                                    "want": 0, "drawn": -1, "render": []}, [])
     flag["rate"], flag["set_playing"] = SPEEDS[speed], set_playing
 
     def set_value(key: str, value: Any) -> None:
@@ -418,6 +459,8 @@ def Page() -> None:
         if live.step():
             tick.value = live.done
             flag["step_total"].append(time.perf_counter() - t0)
+        if live.finished:
+            set_finished(live.done)  # the buttons grey out, with the finished message
 
     def new_run() -> None:
         if cfg is None or seed is None:
@@ -448,29 +491,24 @@ def Page() -> None:
         solara.Button("Pause" if playing else "Play", on_click=toggle_play,
                       disabled=live.finished and not playing, color="primary",
                       classes=["pactsim-play"])
+        solara.Select(label="Play speed", values=list(SPEEDS), value=speed, on_value=set_speed,
+                      style={"max-width": "170px"})
         label = ("New run from week 0" + (f" with the new settings ({', '.join(changes)})"
                                           if changes else ""))
         solara.Button(label, on_click=new_run, disabled=cfg is None or seed is None,
                       color="warning" if changes else None, classes=["pactsim-new-run"])
-        solara.Select(label="Play speed", values=list(SPEEDS), value=speed, on_value=set_speed,
-                      style={"max-width": "200px"})
     if changes and cfg is not None:
         solara.Warning(f"Not yet in the run: {', '.join(changes)}. The run on screen still uses "
                        "its own settings; 'New run from week 0' starts one with these.",
                        classes=["pactsim-pending"], dense=True)
-    Status(live, tick, flag)
     with solara.lab.Tabs(value=tab, on_value=set_tab):
         with solara.lab.Tab("Live run"):
-            with solara.Columns([5, 6]):
-                with solara.Column():
-                    OutcomeCard(live, tick)
-                    NetworkView(live, tick)
-                with solara.Column():
-                    ChartsView(live, tick, previous, setup.stored)
-        with solara.lab.Tab("Compare: seeds and A/B"):
-            Compare(cfg, seed, setup.stored, live.horizon)
+            LiveView(live, tick, flag, previous, setup.stored)
+        with solara.lab.Tab("Compare: seeds and A/B"):  # built while shown (a step walks the tree)
+            Compare(cfg, seed, setup.stored, live.horizon, shown=tab == 1)
         with solara.lab.Tab("About this model"):
-            About(live.config, setup.stored)
+            if tab == 2:
+                About(live.config, setup.stored)
         with solara.lab.Tab("Model specification (ODD)"):
             if tab == 3:
                 OddText()
