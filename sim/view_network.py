@@ -151,8 +151,8 @@ def overlay_png(world: World, marks: dict[str, np.ndarray], launched: np.ndarray
     image.putpalette(PALETTE + [0] * (768 - len(PALETTE)))
     draw = ImageDraw.Draw(image)
     n = xy.shape[0]
-    base = 2.2 if n <= 2000 else 1.2
-    radius = base + 2.6 * np.clip(marks["fitness"], 0.0, 1.0)
+    base = 1.8 if n <= 2000 else 1.0
+    radius = base + 1.8 * np.clip(marks["fitness"], 0.0, 1.0)
     launched = np.zeros(n, bool) if launched is None else launched
     for x, y, r, g, adv, plat, idea, done in zip(
             xy[:, 0].tolist(), xy[:, 1].tolist(), radius.tolist(), marks["group"].tolist(),

@@ -45,7 +45,13 @@ class Ensemble:
     def summary(self) -> str:
         """One sentence on the runs, from their numbers."""
         n, hit = len(self.speed), int(self.reached.sum())
-        text = f"{self.label}: {n} run{'s' if n != 1 else ''}, {hit} reached fitness {self.target:g}"
+        if n == 1:
+            end = self.deployed[0][np.isfinite(self.deployed[0])]
+            final = f"; deployed fitness at the end {end[-1]:.3g}" if len(end) else ""
+            reach = (f"reached fitness {self.target:g} in {self.speed[0]:.0f} weeks" if hit else
+                     f"never reached fitness {self.target:g} within {self.deployed.shape[1]} weeks")
+            return f"{self.label} (seed {self.seeds[0]}): {reach}{final}."
+        text = f"{self.label}: {n} runs, {hit} reached fitness {self.target:g}"
         if hit:
             times = self.speed[self.reached]
             text += (f"; of those, median {np.median(times):.0f} weeks (range {times.min():.0f}"

@@ -72,6 +72,7 @@ class Previous:
     weeks: np.ndarray
     deployed: np.ndarray
     label: str
+    settings: str
 
 
 ACK_TIMEOUT = 2.0  # seconds Play waits for the browser to draw a week before it goes on
@@ -171,7 +172,7 @@ def fitness_chart(live: LiveRun, s: np.ndarray, previous: Previous | None,
         chart.lines.append(charts.Line("stored median", w, mid, "#9467bd", 1.2, "4,3"))
     if previous is not None:
         chart.lines.append(charts.Line(previous.label, previous.weeks, previous.deployed,
-                                       "#1f77b4", 1.6, "", 0.3))
+                                       "#7f7f7f", 1.8, "", 0.45))
     chart.lines.append(charts.Line("deployed", weeks, deployed, "#1f77b4", 2.2))
     chart.lines.append(charts.Line("best known anywhere", weeks, best, "#2ca02c", 1.2, "2,2"))
     chart.rules.append(charts.Rule(f"target {target:g}", target, "#d62728"))
@@ -207,6 +208,9 @@ def charts_view(live: LiveRun, previous: Previous | None, stored: StoredPoint | 
     s = live.snapshot()
     solara.HTML(unsafe_innerHTML=fitness_chart(live, s, previous, stored),
                 classes=["pactsim-fitness"])
+    if previous is not None:
+        solara.Text(f"Grey: {previous.label}, {previous.settings}.", classes=["pactsim-previous"],
+                    style={"font-size": "12px", "color": "#666666"})
     solara.HTML(unsafe_innerHTML=funnel_chart(live, s))
     solara.HTML(unsafe_innerHTML=shares_chart(live, s))
 
@@ -318,7 +322,7 @@ def _ensemble_chart(e: Ensemble, stored: StoredPoint | None, horizon: int) -> st
 def Compare(cfg: Scenario | None, seed: int | None, stored: StoredPoint | None, horizon: int,
             shown: bool = True) -> None:
     n_text, set_n_text = solara.use_state("20")
-    result, set_result = solara.use_state(None)  # ("seeds", Ensemble) | ("ab", (A, B, changes))
+    result, set_result = solara.use_state({})  # "seeds": Ensemble, "ab": (A, B), "error": text
     busy, set_busy = solara.use_state("")
     pinned, set_pinned = solara.use_state(None)  # the settings kept as A
     n_error = None
@@ -333,9 +337,11 @@ def Compare(cfg: Scenario | None, seed: int | None, stored: StoredPoint | None, 
     def run_in_thread(what: str, work) -> None:
         def target():
             try:
-                set_result(work())
+                kind, data = work()
+                set_result(lambda old: {**old, kind: data, "error": None})
             except Exception as e:  # a run that fails says so on the page
-                set_result(("error", f"{what} failed: {e}"))
+                message = f"{what} failed: {e}"
+                set_result(lambda old: {**old, "error": message})
             finally:
                 set_busy("")
         set_busy(what)
@@ -358,32 +364,34 @@ def Compare(cfg: Scenario | None, seed: int | None, stored: StoredPoint | None, 
                       disabled=not ready or pinned is None, classes=["pactsim-run-ab"],
                       on_click=lambda: run_in_thread("running A and B", lambda: (
                           "ab", (one_run(pinned, seed, horizon, "A"),
-                                 one_run(cfg, seed, horizon, "B"), changes))))
+                                 one_run(cfg, seed, horizon, "B")))))
     if pinned is not None:
         solara.Text(f"A: {vc.levers_text(pinned)}. B differs from A in: "
                     f"{', '.join(changes) if changes else 'nothing yet (change a setting)'}.")
     if busy:
         solara.Info(f"{busy} ...")
-    if result is None:
-        return
-    kind, data = result
-    if kind == "error":
-        solara.Error(data)
-    elif kind == "seeds":
-        solara.HTML(unsafe_innerHTML=_ensemble_chart(data, stored, horizon),
-                    classes=["pactsim-ensemble"])
-        solara.HTML(unsafe_innerHTML=charts.histogram_svg(
-            f"Weeks until deployed fitness reaches {data.target:g}", "weeks to target",
-            data.speed[data.reached], int((~data.reached).sum()), horizon))
-        solara.Text(data.summary(), classes=["pactsim-ensemble-summary"])
-        if stored is not None and stored.ensemble is not None:
-            solara.Text(stored.ensemble.summary())
-    else:
-        a, b, changes = data
-        solara.HTML(unsafe_innerHTML=_ab_chart(a, b, horizon, a.target), classes=["pactsim-ab"])
-        with solara.Columns([1, 1]):
-            for e in (a, b):
-                solara.Text(e.summary(), classes=[f"pactsim-ab-{e.label.lower()}"])
+    if result.get("error"):
+        solara.Error(result["error"])
+    with solara.Div(classes=["pactsim-live"]):
+        with solara.Div():
+            if "seeds" in result:
+                data = result["seeds"]
+                solara.HTML(unsafe_innerHTML=_ensemble_chart(data, stored, horizon),
+                            classes=["pactsim-ensemble"])
+                solara.HTML(unsafe_innerHTML=charts.histogram_svg(
+                    f"Weeks until deployed fitness reaches {data.target:g}", "weeks to target",
+                    data.speed[data.reached], int((~data.reached).sum()), horizon))
+                solara.Text(data.summary(), classes=["pactsim-ensemble-summary"])
+                if stored is not None and stored.ensemble is not None:
+                    solara.Text(" " + stored.ensemble.summary())
+        with solara.Div():
+            if "ab" in result:
+                a, b = result["ab"]
+                solara.HTML(unsafe_innerHTML=_ab_chart(a, b, horizon, a.target),
+                            classes=["pactsim-ab"])
+                for e in (a, b):
+                    with solara.Div():
+                        solara.Text(e.summary(), classes=[f"pactsim-ab-{e.label.lower()}"])
 
 
 @solara.component
@@ -469,8 +477,8 @@ def Page() -> None:
         set_playing(False)
         if live.done:
             weeks, deployed = live.series(Series.DEPLOYED_FITNESS)
-            set_previous(Previous(weeks, deployed, f"previous run ({vc.levers_text(live.config)}, "
-                                                   f"seed {live.seed})"))
+            set_previous(Previous(weeks, deployed, f"previous run (seed {live.seed})",
+                                  vc.levers_text(live.config)))
         flag["step_total"].clear()
         set_live(LiveRun(cfg, seed))
         tick.value = 0
