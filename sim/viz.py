@@ -31,6 +31,48 @@ POINT_ENV = "PACTSIM_VIEW_POINT"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
+# --- the page's controls by dotted key (``sim.view_controls``; the names tests and scripts use) ---
+def _default_keys() -> tuple[str, ...]:
+    from sim.view_controls import LEVER_CONTROLS, MODEL_CONTROLS
+
+    return tuple(key for key, _ in LEVER_CONTROLS + MODEL_CONTROLS)
+
+
+def param_key(path: str) -> str:
+    """A control's keyword name (``levers.process`` -> ``levers__process``)."""
+    return path.replace(".", "__")
+
+
+def slider_params(cfg: Scenario, sliders: tuple[str, ...] | None = None) -> dict[str, dict]:
+    """The page's controls for ``cfg`` keyed by :func:`param_key`: bounds, step, kind and value
+    from the schema and the scenario; a key the schema refuses raises :class:`ConfigError`."""
+    from sim.view_controls import control
+
+    out = {}
+    for path in sliders or _default_keys():
+        try:
+            c = control(path, path, cfg)
+        except ValueError as e:
+            raise ConfigError(f"view: {e}") from None
+        out[param_key(path)] = {"key": c.key, "kind": c.kind, "min": c.low, "max": c.high,
+                                "step": c.step, "value": c.value(cfg), "tooltip": c.tooltip}
+    return out
+
+
+def view_config(base: Scenario | str, values: dict, sliders: tuple[str, ...] | None = None
+                ) -> Scenario:
+    """``base`` with control values (keyed by :func:`param_key`) applied and validated by the
+    schema, in its own lever mode (:func:`sim.view_controls.page_config`)."""
+    from sim.view_controls import page_config
+
+    cfg = base if isinstance(base, Scenario) else load_scenario(base)
+    by_key = {param_key(p): p for p in sliders or _default_keys()}
+    unknown = [name for name in values if name not in by_key]
+    if unknown:
+        raise ConfigError(f"view: {', '.join(unknown)}: not a control of the page")
+    return page_config(cfg, cfg.levers.mode, {by_key[k]: v for k, v in values.items()})
+
+
 # --- the command ---
 def command(args: argparse.Namespace) -> int:
     """`pactsim view [SCENARIO] [--host H] [--port P] [--from DIR --point N]`: serve the page
@@ -124,4 +166,4 @@ def warm_up(cfg: Scenario) -> None:
     run(small, 0, 2)  # the kernel, for the comparisons
 
 
-__all__ = ["command", "warm_up"]
+__all__ = ["command", "param_key", "slider_params", "view_config", "warm_up"]

@@ -267,3 +267,28 @@ def test_assets_already_complete_need_no_npm(tmp_path):
         (tmp_path / spec).mkdir(parents=True)
         (tmp_path / spec / ".complete").write_text(spec)
     assert ensure_assets(tmp_path, npm=str(tmp_path / "no-such-npm")) == tmp_path
+
+
+# --- the command: a warning off loopback, --from and --point checked before any server starts ---
+def test_view_warns_off_loopback_and_checks_from_and_point(monkeypatch, capsys, tmp_path):
+    import socket
+
+    import sim.assets
+    from sim.cli import main
+
+    def no_assets(*args, **kwargs):
+        raise AssetError("stop here")
+
+    monkeypatch.setattr(sim.assets, "ensure_assets", no_assets)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    assert main(["view", "baseline", "--host", "0.0.0.0", "--port", str(port)]) == 1
+    err = capsys.readouterr().err
+    assert "warning: --host 0.0.0.0: the page is served to every machine" in err
+    assert main(["view", "baseline", "--port", str(port)]) == 1
+    assert "warning" not in capsys.readouterr().err  # loopback: nothing to warn about
+    assert main(["view", "--point", "3", "--port", str(port)]) == 2
+    assert "--from and --point go together" in capsys.readouterr().err
+    assert main(["view", "--from", str(tmp_path), "--point", "3", "--port", str(port)]) == 2
+    assert "no runs.parquet" in capsys.readouterr().err
