@@ -134,9 +134,10 @@ def stored_point(folder: str | Path, point: int) -> StoredPoint:
             keys.put(data, keys.resolve(key).path, value)
         except ValueError as e:
             raise ConfigError(f"{folder}: column {key}: {e}") from None
-    cfg = validate(data, f"{folder} design point {point}")
+    data["name"] = f"{res.name} point {point}"  # the name is not part of the config's hash
     if res.manifest.steps:
-        cfg = cfg.model_copy(update={"run": cfg.run.model_copy(update={"steps": res.manifest.steps})})
+        data["run"]["steps"] = res.manifest.steps
+    cfg = validate(data, f"{folder} design point {point}")
     return StoredPoint(Path(folder), point, cfg, factors, _stored_ensemble(res, point, cfg),
                        res.name)
 
