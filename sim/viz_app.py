@@ -117,8 +117,8 @@ def _play_loop(live: LiveRun, flag: dict, tick: solara.Reactive, cancel: threadi
 def status(live: LiveRun, flag: dict) -> None:
     """The week, the seed, the step times, and the finished state."""
     totals = flag["step_total"][-50:]
-    timing = (f" · last {len(totals)} steps: {1000 * np.median(totals):.0f} ms a step until "
-              f"drawn (model {1000 * np.median(live.step_seconds[-50:]):.0f} ms, page "
+    timing = (f" · last {len(totals)} steps: {1000 * np.median(totals):.0f} ms a step (model "
+              f"{1000 * np.median(live.step_seconds[-50:]):.0f} ms, page "
               f"{1000 * np.median(flag['render'][-50:] or [0]):.0f} ms)") if totals else ""
     line = (f"Week {live.done} of {live.horizon} · one run, seed {live.seed}: another seed gives "
             f"another course (Compare runs many){timing}")
@@ -287,8 +287,9 @@ def _normalise(values: dict, set_value) -> None:
     total = sum(values[f"levers.budget.{n}"] for n in names)
     if total <= 0:
         return
-    shares = [round(values[f"levers.budget.{n}"] / total, 4) for n in names]
-    shares[-1] = round(1.0 - sum(shares[:-1]), 4)
+    # to the sliders' step (0.01): a slider rounds a value off its grid, and the sum would drift
+    shares = [round(values[f"levers.budget.{n}"] / total, 2) for n in names]
+    shares[-1] = round(1.0 - sum(shares[:-1]), 2)
     for n, share in zip(names, shares, strict=True):
         set_value(f"levers.budget.{n}", share)
 
@@ -465,7 +466,9 @@ def Page() -> None:
     def step_once() -> None:
         t0 = time.perf_counter()
         if live.step():
+            t1 = time.perf_counter()
             tick.value = live.done
+            flag["render"].append(time.perf_counter() - t1)
             flag["step_total"].append(time.perf_counter() - t0)
         if live.finished:
             set_finished(live.done)  # the buttons grey out, with the finished message
@@ -491,8 +494,6 @@ def Page() -> None:
                          error=bool(seed_error), message=seed_error, continuous_update=True,
                          classes=["pactsim-seed"])
         Controls(ctrls, values, set_value, mode, set_mode)
-        if cfg_error:
-            solara.Error(cfg_error, classes=["pactsim-config-error"])
     with solara.Row(classes=["pactsim-buttons"]):
         solara.Button("Step one week", on_click=step_once, disabled=playing or live.finished,
                       classes=["pactsim-step"])
@@ -505,7 +506,10 @@ def Page() -> None:
                                           if changes else ""))
         solara.Button(label, on_click=new_run, disabled=cfg is None or seed is None,
                       color="warning" if changes else None, classes=["pactsim-new-run"])
-    if changes and cfg is not None:
+    if cfg_error or seed_error:
+        solara.Error(f"These settings cannot run: {cfg_error or seed_error}",
+                     classes=["pactsim-config-error"], dense=True)
+    elif changes and cfg is not None:
         solara.Warning(f"Not yet in the run: {', '.join(changes)}. The run on screen still uses "
                        "its own settings; 'New run from week 0' starts one with these.",
                        classes=["pactsim-pending"], dense=True)

@@ -261,7 +261,7 @@ def test_view_in_the_browser(server, tmp_path):
             for bad, message in (("-1", "seed -1: must be from 0"), ("1.5", "seed '1.5'"),
                                  (str(2**64), f"seed {2**64}: must be from 0")):
                 seed.fill(bad)
-                page.get_by_text(message).wait_for(timeout=10_000)
+                page.get_by_text(message).first.wait_for(timeout=10_000)
                 assert new_run.is_disabled()
             seed.fill("3")
             page.get_by_text("with the new settings (seed)").wait_for(timeout=10_000)
@@ -291,6 +291,22 @@ def test_view_in_the_browser(server, tmp_path):
             page.get_by_text(open(ROOT / "scenarios" / "full_pact.toml").read().split(
                 'description = "')[1].split('"')[0]).wait_for(timeout=10_000)
             _shot(page, "view-about.png")
+
+            # budget mode: its controls act, shares that do not sum to 1 are refused with a message
+            _choose(page, "How the levers are set", "budget (shares of a total)")
+            total = page.locator(".pactsim-key-levers-budget-total")
+            total.wait_for(timeout=10_000)
+            assert total.locator(".v-input--is-disabled").count() == 0
+            share = page.locator('.pactsim-key-levers-budget-process [role="slider"]')
+            share.focus()
+            share.press("End")
+            page.get_by_text("budget shares sum to 1.75; they must sum to 1").wait_for(
+                timeout=10_000)
+            assert new_run.is_disabled()
+            page.get_by_role("button", name="Scale the shares to sum to 1 (now 1.75)").click()
+            page.get_by_text("budget shares sum to").wait_for(state="detached", timeout=10_000)
+            new_run.click()
+            _open_tab(page, "Live run", page.get_by_text("budget 2: Process 1.00, Advocates 0.28"))
         except Exception:
             _shot(page, "failure.png")
             raise
