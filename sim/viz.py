@@ -85,6 +85,9 @@ def command(args: argparse.Namespace) -> int:
     if results is not None:
         from sim.view_runs import stored_point
 
+        if args.scenario != "baseline":
+            raise ConfigError(f"view {args.scenario} --from {results}: give a scenario or "
+                              "--from with --point, not both")
         cfg = stored_point(results, point).config  # a bad folder or point fails here
     else:
         cfg = load_scenario(args.scenario)  # a bad name fails here, before any server starts

@@ -294,9 +294,10 @@ def test_view_in_the_browser(server, tmp_path):
 
             # budget mode: its controls act, shares that do not sum to 1 are refused with a message
             _choose(page, "How the levers are set", "budget (shares of a total)")
-            total = page.locator(".pactsim-key-levers-budget-total")
-            total.wait_for(timeout=10_000)
-            assert total.locator(".v-input--is-disabled").count() == 0
+            page.locator(".pactsim-key-levers-budget-total .v-input--is-disabled").wait_for(
+                state="detached", timeout=10_000)  # enabled now
+            page.get_by_text("Settings the budget mode ignores (11, disabled)").wait_for(
+                timeout=10_000)  # the levels and the schedule
             share = page.locator('.pactsim-key-levers-budget-process [role="slider"]')
             share.focus()
             share.press("End")
