@@ -483,6 +483,7 @@ def Page() -> None:
             set_previous(Previous(weeks, deployed, f"previous run (seed {live.seed})",
                                   vc.levers_text(live.config)))
         flag["step_total"].clear()
+        flag["render"].clear()
         set_live(LiveRun(cfg, seed))
         tick.value = 0
 
