@@ -132,14 +132,14 @@ def status(live: LiveRun, flag: dict) -> None:
 
 
 def network_view(live: LiveRun) -> None:
-    with solara.Div(classes=["pactsim-net"]):
-        solara.Image(background_png(live.model.world), classes=["pactsim-net-ties"])
-        solara.Image(live.network_png(), classes=["pactsim-net-dots"])
     items = "".join(f'<span><b style="color:{colour}">{_mark(kind)}</b> {meaning}</span> '
                     for kind, colour, meaning in LEGEND)
     solara.HTML(unsafe_innerHTML=items + '<span style="color:#6baed6">— tie across units</span>'
                 '<span style="color:#aaaaaa">— tie inside a unit</span>',
                 classes=["pactsim-legend"])
+    with solara.Div(classes=["pactsim-net"]):
+        solara.Image(background_png(live.model.world), classes=["pactsim-net-ties"])
+        solara.Image(live.network_png(), classes=["pactsim-net-dots"])
 
 
 def Markdown(md: str, classes: list[str] | None = None):
