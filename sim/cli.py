@@ -58,6 +58,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.storage import write_run
 
     cfg = load_scenario(args.scenario, args.set or ())
+    from sim.lever_modes import warn_ignored
+
+    warn_ignored(cfg, args.set)  # --set of a value the lever mode ignores: say so (stderr)
     seed = cfg.run.seed if args.seed is None else args.seed
     steps = cfg.run.steps if args.steps is None else args.steps
     need = estimate_run_bytes(cfg, steps)
@@ -102,6 +105,13 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from sim.lever_modes import warn_experiment
+
+    warn_experiment(args.experiment)  # keys the base scenario's lever mode ignores (stderr)
+    return _lazy("sim.sweep", "command")(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pactsim", description="Agent-based simulator of Social Innovation Networks (PACT).")
@@ -132,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-memory", metavar="SIZE",
                    help="allow the sweep this much memory, e.g. 16G (default: 90%% of what is "
                    "available)")
-    p.set_defaults(func=_lazy("sim.sweep", "command"))
+    p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser("report", help="write RESULTS_DIR/report.html from stored results")
     p.add_argument("results_dir", help="a folder written by `pactsim sweep`")
@@ -143,6 +153,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", nargs="?", default="baseline", help="scenario name or TOML path")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    p.add_argument("--from", dest="results", metavar="RESULTS_DIR",
+                   help="a folder written by `pactsim sweep`: view one of its design points")
+    p.add_argument("--point", type=int, help="the design point of --from to view (its settings, "
+                   "and its stored replicates as a band)")
     p.set_defaults(func=_lazy("sim.viz", "command"))
 
     p = sub.add_parser("compare", help="two scenarios (or one and overrides) on common random "
