@@ -74,6 +74,7 @@ def compare(a, b, replicates: int, steps: int | None = None) -> dict:
 
 
 def _configs(args: argparse.Namespace):
+    from sim.lever_modes import warn_ignored
     from sim.scenario_files import load_scenario
 
     sets = args.set or ()
@@ -84,8 +85,11 @@ def _configs(args: argparse.Namespace):
         a = load_scenario(args.a)
         b = load_scenario(args.a, sets)
         b = b.model_copy(update={"name": f"{a.name} with {', '.join(sets)}"})
+        warn_ignored(b, sets)  # an ignored override would compare a scenario with itself
         return a, b
     a, b = load_scenario(args.a, sets), load_scenario(args.b, sets)
+    for cfg in (a, b):
+        warn_ignored(cfg, sets)
     if a.run.target_fitness != b.run.target_fitness:
         raise ConfigError(f"compare: {a.name} and {b.name} count different targets "
                           f"(run.target_fitness {a.run.target_fitness} and {b.run.target_fitness}): "

@@ -6,12 +6,13 @@ import json
 
 from sim.cli import main
 
+SHORT = ["--steps", "25", "--replicates", "3"]
 SMALL = ["--set", "population.n_employees=60", "--set", "population.n_units=2",
-         "--set", "population.n_customers=60", "--steps", "25", "--replicates", "3"]
+         "--set", "population.n_customers=60", *SHORT]  # with two scenarios --set applies to both
 
 
-def _json(capsys, *args) -> dict:
-    assert main(["compare", *args, *SMALL, "--json"]) == 0
+def _json(capsys, *args, size=SMALL) -> dict:
+    assert main(["compare", *args, *size, "--json"]) == 0
     return json.loads(capsys.readouterr().out)
 
 
@@ -26,7 +27,7 @@ def test_a_scenario_against_itself_differs_by_exactly_zero(capsys):
 
 
 def test_one_scenario_and_overrides_is_paired_and_changes_the_runs(capsys):
-    out = _json(capsys, "baseline", "--set", "levers.technology=1.0")
+    out = _json(capsys, "baseline", "--set", "levers.technology=1.0", size=SHORT)
     assert out["a"] == "baseline" and "levers.technology=1.0" in out["b"]
     adoption = out["outcomes"]["final_platform_adoption"]
     assert adoption["diff"] > 0 and adoption["lo"] <= adoption["diff"] <= adoption["hi"]
@@ -49,3 +50,12 @@ def test_bad_compare_input_is_refused(capsys):
     assert "no_such_scenario" in capsys.readouterr().err
     assert main(["compare", "baseline", "--set", "levers.culture=2"]) == 2
     assert "levers.culture" in capsys.readouterr().err
+
+
+def test_an_override_the_lever_mode_ignores_is_warned(capsys):
+    """full_pact runs in schedule mode: levers.technology is not read, so B equals A."""
+    assert main(["compare", "full_pact", "--set", "levers.technology=1.0", *SHORT, "--json"]) == 0
+    captured = capsys.readouterr()
+    assert "levers.technology" in captured.err
+    out = json.loads(captured.out)
+    assert all(r["diff"] == 0.0 for r in out["outcomes"].values() if r["n"])
