@@ -5,6 +5,7 @@ written is refused with the option, the path and the reason."""
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -47,5 +48,10 @@ def check_output(option: str, path: str | Path, folder: bool) -> None:
     if not ancestor.is_dir():
         raise ConfigError(f"{option} {path}: {ancestor} is a file, not a folder")
     if not os.access(ancestor, os.W_OK | os.X_OK):
-        raise ResultsError(f"{option} {path}: cannot write in {ancestor} (permission denied or "
-                           "read-only); choose a folder you can write")
+        read_only = bool(os.statvfs(ancestor).f_flag & os.ST_RDONLY)
+        reason = os.strerror(errno.EROFS if read_only else errno.EACCES)
+        raise ResultsError(f"--out {path}: cannot write results: {reason} ({ancestor}); nothing "
+                           "was changed. Make it writable, then run the same command again, or "
+                           f"choose another {'folder' if folder else 'file'}"
+                           if option == "--out" else
+                           f"{option} {path}: cannot write: {reason} ({ancestor})")
