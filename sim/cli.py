@@ -234,6 +234,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except SystemError as e:  # Ctrl-C inside compiled code surfaces chained to a SystemError
+        from sim.sweep.executors import interrupted
+
+        if not interrupted(e):
+            raise
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

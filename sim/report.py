@@ -91,6 +91,12 @@ def analyse(res: an.Results, n_boot: int = an.N_BOOT, seed: int = 0) -> Report:
     if res.runs.empty or not res.outcomes:
         return Report(res, f"No usable runs: all {res.n_runs} runs failed or carry no outcome, "
                            "so there is no answer to report.")
+    usable = res.runs["point"].nunique()
+    if usable < 2 and len(res.point_ids) > 1:
+        return Report(res, f"Only {_plural(usable, 'design point', 'design points')} of "
+                           f"{len(res.point_ids)} has usable runs ({len(res.failed)} of "
+                           f"{res.n_runs} runs failed), so there is nothing to compare; see the "
+                           "failed runs' errors in runs.parquet.")
     plain = [o for o in res.outcomes if o != an.CENSORED] or res.outcomes
     outcome = an.SPEED if an.SPEED in res.outcomes else plain[0]
     summary = an.point_summary(res, outcome, n_boot, seed)
@@ -396,6 +402,8 @@ def write_pngs(figures: dict, out_dir: Path, width: int = 1100) -> list[Path]:
 def _pngs_chromium(figures: dict, out_dir: Path, width: int) -> list[Path]:
     from plotly.offline import get_plotlyjs
 
+    from sim.storage import atomic_write_bytes
+
     if not Path(CHROMIUM).exists():
         raise PngError(f"no Chromium at {CHROMIUM} and no working kaleido")
     try:
@@ -417,7 +425,7 @@ def _pngs_chromium(figures: dict, out_dir: Path, width: int) -> list[Path]:
                         "async ([spec, w, h]) => Plotly.toImage(spec, {format: 'png', width: w, height: h})",
                         [json.loads(fig.to_json()), width, int(fig.layout.height or 450)])
                     path = out_dir / f"{name}.png"
-                    path.write_bytes(base64.b64decode(url.split(",", 1)[1]))
+                    atomic_write_bytes(path, base64.b64decode(url.split(",", 1)[1]))
                     paths.append(path)
             finally:
                 browser.close()

@@ -303,3 +303,14 @@ def test_a_design_may_not_vary_what_the_experiment_fixes(smoke):
         smoke.write_text(body)
         with pytest.raises(ConfigError, match=f"design varies '{key}'"):
             sweep.expand(smoke, ci=True)
+
+
+def test_a_report_of_one_usable_point_says_there_is_nothing_to_compare(folder):
+    from sim.report import build_report
+
+    smoke, out = folder
+    df = pd.read_parquet(out / "runs.parquet")
+    df["error"] = df["error"].where(df["point"] == 0, "RuntimeError: boom")
+    df.to_parquet(out / "runs.parquet", index=False)
+    page = build_report(out).read_text()
+    assert "Only 1 design point of 6 has usable runs (10 of 12 runs failed)" in page

@@ -90,6 +90,8 @@ def execute_batch(items: list[Item], outcomes: tuple[str, ...], timeseries: bool
         try:
             result = engine.simulate(cfg, seed=seed, world=worlds.get(cfg, seed))
         except Exception as e:  # noqa: BLE001 - any failure of one run is data, not a crash
+            if interrupted(e):  # Ctrl-C met inside compiled code: a stop, not the run's failure
+                raise KeyboardInterrupt from None
             records.append({"run_id": rid, "error": f"{type(e).__name__}: {e}"})
         else:
             records.append({"run_id": rid, **{n: result.outcomes[n] for n in outcomes},
@@ -106,6 +108,18 @@ def execute_batch(items: list[Item], outcomes: tuple[str, ...], timeseries: bool
             pd.DataFrame(columns=["run_id", "step", *SERIES_NAMES])
         ts_frame["run_id"] = ts_frame["run_id"].astype("str")
     return outcome_frame(records, outcomes), ts_frame
+
+
+def interrupted(e: BaseException | None) -> bool:
+    """Whether ``e`` comes of a Ctrl-C (or SIGTERM, which a sweep turns into one): an interrupt
+    raised inside a Numba callback surfaces as a ``SystemError`` chained to it."""
+    seen = set()
+    while e is not None and id(e) not in seen:
+        if isinstance(e, KeyboardInterrupt):
+            return True
+        seen.add(id(e))
+        e = e.__cause__ or e.__context__
+    return False
 
 
 def _tiny() -> Scenario:
