@@ -6,6 +6,13 @@ The folder holds ``chunks/chunk-<first run index>.parquet`` (the outcomes of one
 ``manifest.json`` (:mod:`sim.sweep.manifest`). A sweep that stops part-way leaves complete chunks
 only; the next one skips their runs (resume). ``.pactsim.lock`` (:mod:`sim.sweep.lock`) keeps one sweep
 per folder. :func:`load_results` reads a finished folder for the analysis and the report.
+
+The folder is a trusted store: pactsim writes and deletes only inside it (no symbolic link is
+followed: :func:`own_paths`), only what a sweep recorded as its own. Every chunk and result table
+records, in its Parquet metadata, the experiment, size, design and code version that wrote it
+(:func:`chunk_meta`): a resume onto chunks of another code version is refused, a manifest lost or
+damaged is rebuilt from chunks that vouch for the sweep, and a chunk that is damaged or wrong
+(:func:`_chunk_problem`) is dropped and its runs redone.
 """
 
 from __future__ import annotations
