@@ -176,13 +176,18 @@ def _version() -> str:
         return sim.__version__
 
 
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+"""Bidirectional controls: they reorder what a terminal shows (text that reads other than it is)."""
+
+
 def printable(text: str) -> str:
-    """``text`` with control characters (but newlines) escaped: text from files (a lock holder, a
-    name) cannot move the cursor, clear the screen or retitle the terminal."""
+    """``text`` with control characters (but newlines) and bidirectional controls escaped: text
+    from files (a lock holder, a name) cannot move the cursor, clear the screen, retitle the
+    terminal or reorder the line."""
     import unicodedata
 
-    return "".join(c if c == "\n" or unicodedata.category(c) not in ("Cc", "Cf") else
-                   repr(c)[1:-1] for c in text)
+    return "".join(repr(c)[1:-1] if c != "\n" and (unicodedata.category(c) == "Cc" or c in _BIDI)
+                   else c for c in text)
 
 
 def _error(message: str) -> None:
@@ -235,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except SystemError as e:  # Ctrl-C inside compiled code surfaces chained to a SystemError
-        from sim.sweep.executors import interrupted
+        from sim.errors import interrupted
 
         if not interrupted(e):
             raise

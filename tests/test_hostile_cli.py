@@ -117,10 +117,11 @@ def test_set_errors_name_the_option_not_the_scenario_file(capsys):
 
 def test_text_from_files_is_printed_with_control_characters_escaped(tmp_path, capsys):
     bad = tmp_path / "s.toml"
-    bad.write_text('name = "x"\n[levers]\n"pro\\u001b]0;owned\\u0007cess" = 1\n')
+    bad.write_text('name = "x"\n[levers]\n"pro\\u001b]0;owned\\u0007c\\u202eess\\u00ad" = 1\n')
     assert main(["run", str(bad)]) == 2
     err = _err(capsys)
-    assert "\x1b" not in err and "\x07" not in err and "\\x1b]0;owned\\x07" in err, err
+    assert "\x1b" not in err and "\x07" not in err and "\u202e" not in err, err
+    assert "\\x1b]0;owned\\x07c\\u202eess\u00ad" in err, err  # a soft hyphen is harmless
 
 
 def test_error_output_is_capped(tmp_path, capsys):

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from sim.columns import stored_outcome_dtype
 from sim.config import Scenario
-from sim.errors import ConfigError
+from sim.errors import ConfigError, interrupted
 from sim.metrics import SERIES_NAMES
 
 if TYPE_CHECKING:
@@ -108,18 +108,6 @@ def execute_batch(items: list[Item], outcomes: tuple[str, ...], timeseries: bool
             pd.DataFrame(columns=["run_id", "step", *SERIES_NAMES])
         ts_frame["run_id"] = ts_frame["run_id"].astype("str")
     return outcome_frame(records, outcomes), ts_frame
-
-
-def interrupted(e: BaseException | None) -> bool:
-    """Whether ``e`` comes of a Ctrl-C (or SIGTERM, which a sweep turns into one): an interrupt
-    raised inside a Numba callback surfaces as a ``SystemError`` chained to it."""
-    seen = set()
-    while e is not None and id(e) not in seen:
-        if isinstance(e, KeyboardInterrupt):
-            return True
-        seen.add(id(e))
-        e = e.__cause__ or e.__context__
-    return False
 
 
 def _tiny() -> Scenario:

@@ -144,7 +144,7 @@ def _check_fixed(src: str, spec: Experiment, fixed: dict, columns, steps: int | 
               "one horizon for all its runs (steps =, else the scenario's run.steps)",
               "run.seed": f"seed = {spec.seed} (each run's seed comes from it and its replicate)"}
     for key, where in stated.items():
-        if key in columns and where is not None:
+        if key in columns:
             raise ConfigError(f"{src}: design varies {key!r}, which the experiment sets with "
                               f"{where}; vary it in separate experiments")
 
