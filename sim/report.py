@@ -53,7 +53,8 @@ def _target_phrase(res: an.Results) -> str:
 
 
 def _as_run(res: an.Results) -> str:
-    """What ran, every count from the results and the manifest's design as run."""
+    """What ran: the counts the manifest records (else the table's), the manifest's design as run,
+    and a note when the table does not hold every run the manifest counts."""
     d = res.manifest.design
     detail = ""
     if d is not None and d.step is not None:
@@ -61,9 +62,15 @@ def _as_run(res: an.Results) -> str:
     elif d is not None and d.samples is not None:
         detail = f" ({d.samples} base samples)"
     size = " (the experiment's ci size)" if res.manifest.ci else ""
-    return (f"As run{size}: {_plural(len(res.point_ids), 'design point', 'design points')}{detail} × "
-            f"{_plural(len(res.replicate_ids), 'replicate', 'replicates')}"
-            + (f", horizon {res.horizon:g} weeks" if pd.notna(res.horizon) else "") + ".")
+    m = res.manifest
+    points = len(d.points) if d is not None and d.points else len(res.point_ids)
+    replicates = m.replicates or len(res.replicate_ids)
+    missing = ""
+    if m.runs is not None and m.runs != res.n_runs:  # the table is not what the sweep recorded
+        missing = f" (runs.parquet holds {res.n_runs} of the manifest's {m.runs} runs)"
+    return (f"As run{size}: {_plural(points, 'design point', 'design points')}{detail} × "
+            f"{_plural(replicates, 'replicate', 'replicates')}"
+            + (f", horizon {res.horizon:g} weeks" if pd.notna(res.horizon) else "") + missing + ".")
 
 
 def _description(res: an.Results) -> str:

@@ -314,3 +314,14 @@ def test_a_report_of_one_usable_point_says_there_is_nothing_to_compare(folder):
     df.to_parquet(out / "runs.parquet", index=False)
     page = build_report(out).read_text()
     assert "Only 1 design point of 6 has usable runs (10 of 12 runs failed)" in page
+
+
+def test_a_report_states_the_manifests_counts_and_notes_missing_rows(folder):
+    from sim.report import build_report
+
+    smoke, out = folder
+    df = pd.read_parquet(out / "runs.parquet")
+    df[df["replicate"] == 0].to_parquet(out / "runs.parquet", index=False)  # half the rows lost
+    page = build_report(out).read_text()
+    assert "6 design points × 2 replicates, horizon 40 weeks (runs.parquet holds 6 of the " \
+           "manifest&#x27;s 12 runs)." in page
