@@ -325,3 +325,27 @@ def test_a_report_states_the_manifests_counts_and_notes_missing_rows(folder):
     page = build_report(out).read_text()
     assert "6 design points × 2 replicates, horizon 40 weeks (runs.parquet holds 6 of the " \
            "manifest&#x27;s 12 runs)." in page
+
+
+@pytest.mark.parametrize("case", ["chunks_file", "manifest_folder", "runs_folder", "lock_folder",
+                                  "lock_fifo", "report_on_file"])
+def test_unexpected_file_types_are_refused_without_traceback(smoke, tmp_path, capsys, case):
+    out = tmp_path / "res"
+    out.mkdir()
+    target = {"chunks_file": "chunks", "manifest_folder": "manifest.json",
+              "runs_folder": "runs.parquet", "lock_folder": LOCK_NAME, "lock_fifo": LOCK_NAME,
+              "report_on_file": "plain"}[case]
+    if case in ("chunks_file", "report_on_file"):
+        (out / target).write_text("x")
+    elif case == "lock_fifo":
+        os.mkfifo(out / target)
+    else:
+        (out / target).mkdir()
+    if case == "report_on_file":
+        assert main(["report", str(out / target)]) == 2
+        assert "is not a folder" in capsys.readouterr().err
+        return
+    assert main(["sweep", str(smoke), "--ci", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {out / target}: is not a") and "Traceback" not in err, err
+    assert sorted(os.listdir(out)) == [target]

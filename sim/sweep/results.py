@@ -651,6 +651,8 @@ def load_results(path: str | Path) -> Results:
     import pandas as pd
 
     path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{path}: is not a folder (give the results folder a sweep wrote)")
     if not path.is_dir():
         raise ConfigError(f"{path}: no such results folder")
     manifest = mf.read(path) or mf.Manifest()
