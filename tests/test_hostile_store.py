@@ -47,6 +47,7 @@ def _files(folder):
 
 # --- no path leaves the folder ----------------------------------------------------------------
 
+@pytest.mark.slow
 def test_a_lock_symlink_is_refused_and_its_target_untouched(folder, tmp_path):
     smoke, out = folder
     victim = tmp_path / "victim.txt"
@@ -59,6 +60,7 @@ def test_a_lock_symlink_is_refused_and_its_target_untouched(folder, tmp_path):
     assert victim.read_text() == "precious"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("target_kind", ["chunks", "file"])
 def test_a_chunks_symlink_lets_no_fresh_delete_elsewhere(folder, tmp_path, target_kind):
     smoke, out = folder
@@ -77,6 +79,7 @@ def test_a_chunks_symlink_lets_no_fresh_delete_elsewhere(folder, tmp_path, targe
     assert _files(elsewhere) == before and before
 
 
+@pytest.mark.slow
 def test_planted_links_inside_chunks_are_refused(folder, tmp_path):
     smoke, out = folder
     victim = tmp_path / "v.parquet"
@@ -89,6 +92,7 @@ def test_planted_links_inside_chunks_are_refused(folder, tmp_path):
 
 # --- delete only what pactsim wrote -----------------------------------------------------------
 
+@pytest.mark.slow
 def test_fresh_never_clears_a_folder_without_a_sweep_manifest(folder):
     smoke, out = folder
     (out / "manifest.json").unlink()
@@ -103,6 +107,7 @@ def test_fresh_never_clears_a_folder_without_a_sweep_manifest(folder):
     assert _files(out) == before
 
 
+@pytest.mark.slow
 def test_a_foreign_timeseries_is_named_not_overwritten(smoke, tmp_path):
     empty = tmp_path / "new"
     empty.mkdir()
@@ -112,6 +117,7 @@ def test_a_foreign_timeseries_is_named_not_overwritten(smoke, tmp_path):
     assert list(pd.read_parquet(empty / "timeseries.parquet").columns) == ["step"]
 
 
+@pytest.mark.slow
 def test_fresh_keeps_files_pactsim_did_not_write(folder):
     smoke, out = folder
     (out / "notes.txt").write_text("mine")
@@ -121,6 +127,7 @@ def test_fresh_keeps_files_pactsim_did_not_write(folder):
     assert (out / "chunks" / "README").read_text() == "also mine"
 
 
+@pytest.mark.slow
 def test_a_corrupt_manifest_is_rebuilt_from_intact_chunks(folder, capsys):
     smoke, out = folder
     reference = pd.read_parquet(out / "runs.parquet")
@@ -133,6 +140,7 @@ def test_a_corrupt_manifest_is_rebuilt_from_intact_chunks(folder, capsys):
     pd.testing.assert_frame_equal(pd.read_parquet(out / "runs.parquet"), reference)
 
 
+@pytest.mark.slow
 def test_a_corrupt_manifest_without_chunks_is_not_overwritten(folder):
     smoke, out = folder
     shutil.rmtree(out / "chunks")
@@ -147,6 +155,7 @@ def test_a_corrupt_manifest_without_chunks_is_not_overwritten(folder):
 
 # --- one model version per result --------------------------------------------------------------
 
+@pytest.mark.slow
 def test_every_chunk_and_table_records_the_code_version(folder):
     from sim.provenance import code_version
 
@@ -160,6 +169,7 @@ def test_every_chunk_and_table_records_the_code_version(folder):
     assert json.loads((out / "manifest.json").read_text())["code"] == code_version()
 
 
+@pytest.mark.slow
 def test_a_resume_after_the_model_changed_is_refused(folder, monkeypatch, capsys):
     from sim import provenance
 
@@ -174,6 +184,7 @@ def test_a_resume_after_the_model_changed_is_refused(folder, monkeypatch, capsys
     assert "Traceback" not in err and _files(out) == before
 
 
+@pytest.mark.slow
 def test_chunks_without_a_code_version_are_not_trusted(folder):
     smoke, out = folder
     chunk = sorted((out / "chunks").glob("chunk-*.parquet"))[0]
@@ -192,6 +203,7 @@ def _rewrite(chunk, change):
 
 @pytest.mark.parametrize("damage", ["drop_column", "wrong_type", "foreign_id", "extra_row",
                                     "series_truncated", "series_other_runs", "truncated"])
+@pytest.mark.slow
 def test_a_wrong_or_damaged_chunk_is_dropped_and_its_runs_redone(folder, damage, capsys):
     smoke, out = folder
     reference = pd.read_parquet(out / "runs.parquet")
@@ -270,6 +282,7 @@ def test_runs_default_folder_is_unique_to_the_whole_run():
 
 # --- what a report states -----------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_report_of_an_interrupted_sweep_says_so_and_how_to_finish(folder, capsys):
     smoke, out = folder
     data = json.loads((out / "manifest.json").read_text())
@@ -284,6 +297,7 @@ def test_report_of_an_interrupted_sweep_says_so_and_how_to_finish(folder, capsys
     assert not (out / "report.html").exists()
 
 
+@pytest.mark.slow
 def test_report_of_a_damaged_timeseries_names_it(folder, capsys):
     smoke, out = folder
     ts = out / "timeseries.parquet"
@@ -295,6 +309,7 @@ def test_report_of_a_damaged_timeseries_names_it(folder, capsys):
     assert len(pd.read_parquet(ts)) > 0
 
 
+@pytest.mark.slow
 def test_a_design_may_not_vary_what_the_experiment_fixes(smoke):
     text = smoke.read_text().replace('"levers.culture" = [0.1, 0.5, 0.9]', '"run.steps" = [20, 30]')
     for body, key in ((text, "run.steps"),
@@ -305,6 +320,7 @@ def test_a_design_may_not_vary_what_the_experiment_fixes(smoke):
             sweep.expand(smoke, ci=True)
 
 
+@pytest.mark.slow
 def test_a_report_of_one_usable_point_says_there_is_nothing_to_compare(folder):
     from sim.report import build_report
 
@@ -316,6 +332,7 @@ def test_a_report_of_one_usable_point_says_there_is_nothing_to_compare(folder):
     assert "Only 1 design point of 6 has usable runs (10 of 12 runs failed)" in page
 
 
+@pytest.mark.slow
 def test_a_report_states_the_manifests_counts_and_notes_missing_rows(folder):
     from sim.report import build_report
 
@@ -329,6 +346,7 @@ def test_a_report_states_the_manifests_counts_and_notes_missing_rows(folder):
 
 @pytest.mark.parametrize("case", ["chunks_file", "manifest_folder", "runs_folder", "lock_folder",
                                   "lock_fifo", "report_on_file"])
+@pytest.mark.slow
 def test_unexpected_file_types_are_refused_without_traceback(smoke, tmp_path, capsys, case):
     out = tmp_path / "res"
     out.mkdir()
