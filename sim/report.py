@@ -390,7 +390,10 @@ class PngError(RuntimeError):
 
 def write_pngs(figures: dict, out_dir: Path, width: int = 1100) -> list[Path]:
     """Write each figure as ``out_dir/<id>.png``: kaleido if installed and working, else headless
-    Chromium (Debian's, via Playwright) rendering it with the same plotly.js."""
+    Chromium (Debian's, via Playwright) rendering it with the same plotly.js. Each file is
+    written atomically (no half-written PNG, no temporary file left)."""
+    from sim.storage import atomic_write_bytes
+
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
         import kaleido  # noqa: F401  (optional: used by plotly's write_image)
@@ -398,7 +401,8 @@ def write_pngs(figures: dict, out_dir: Path, width: int = 1100) -> list[Path]:
         paths = []
         for name, fig in figures.items():
             path = out_dir / f"{name}.png"
-            fig.write_image(path, width=width, height=fig.layout.height or 450)
+            atomic_write_bytes(path, fig.to_image(format="png", width=width,
+                                                  height=fig.layout.height or 450))
             paths.append(path)
         return paths
     except Exception:  # not installed, or no browser for it: fall back, never download one

@@ -367,3 +367,19 @@ def test_unexpected_file_types_are_refused_without_traceback(smoke, tmp_path, ca
     err = capsys.readouterr().err
     assert err.startswith(f"error: {out / target}: is not a") and "Traceback" not in err, err
     assert sorted(os.listdir(out)) == [target]
+
+
+@pytest.mark.slow
+def test_an_edit_that_leaves_the_runs_alone_keeps_the_work(folder, capsys):
+    smoke, out = folder
+    reference = pd.read_parquet(out / "runs.parquet")
+    smoke.write_text(smoke.read_text() + "\n# a comment added later\n")
+    assert main(["sweep", str(smoke), "--ci", "--out", str(out)]) == 0
+    said = " ".join(capsys.readouterr().out.split())
+    assert "its runs are the same ones: resuming" in said and "12 already done" in said, said
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["experiment_text"].endswith("# a comment added later\n")
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "runs.parquet"), reference)
+    smoke.write_text(smoke.read_text().replace("seed = 1", "seed = 2"))  # other runs: refused
+    assert main(["sweep", str(smoke), "--ci", "--out", str(out)]) == 2
+    assert "the file changed, and with it the runs" in capsys.readouterr().err

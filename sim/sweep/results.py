@@ -57,12 +57,11 @@ def chunk_meta(plan: Plan, runs: int) -> dict:
 
 
 def _ours(meta: dict | None, plan: Plan | None = None) -> bool:
-    """Whether a file's record says a sweep wrote it (of ``plan``'s experiment and design, when
-    given)."""
+    """Whether a file's record says a sweep wrote it (of ``plan``'s size and design, when given:
+    the same runs, whatever the experiment file's text)."""
     if not isinstance(meta, dict) or meta.get("kind") not in ("chunk", "sweep"):
         return False
-    return plan is None or (meta.get("experiment_hash") == plan.file_hash
-                            and meta.get("design_hash") == plan.design_hash
+    return plan is None or (meta.get("design_hash") == plan.design_hash
                             and meta.get("ci") == plan.ci)
 
 
@@ -189,17 +188,21 @@ def check_folder(out: Path, plan: Plan) -> tuple[mf.Manifest | None, str | None]
                           f"rebuilt from {len(chunks)} chunk(s) of this sweep")
         return None, None
     old = _sweep_manifest(out, data, _HINT)
-    if old.experiment_hash != plan.file_hash:
-        raise ConfigError(f"{out}: holds results of {old.experiment} with experiment file hash "
-                          f"{old.experiment_hash}, but {plan.path} now hashes to "
-                          f"{plan.file_hash} (the file changed){_HINT}")
+    changed = old.experiment_hash != plan.file_hash
     if bool(old.ci) != plan.ci:
         raise ConfigError(f"{out}: holds results of the {'ci' if old.ci else 'full'} size of "
                           f"the experiment, not of the {'ci' if plan.ci else 'full'} size{_HINT}")
+    if old.design_hash != plan.design_hash and changed:
+        raise ConfigError(f"{out}: holds results of {old.experiment} with experiment file hash "
+                          f"{old.experiment_hash}, but {plan.path} now hashes to "
+                          f"{plan.file_hash} (the file changed, and with it the runs){_HINT}")
     if old.design_hash != plan.design_hash:
         raise ConfigError(f"{out}: the experiment file is unchanged but its runs resolve differently "
                           "(the base scenario or the model's defaults changed)" + _HINT)
     _check_chunks(out, plan)
+    if changed:  # a comment or a description edited: the same runs, the work kept
+        return old, (f"{plan.path} changed since {out} was written, but its runs are the same "
+                     "ones: resuming (the manifest records the new text)")
     return old, None
 
 
