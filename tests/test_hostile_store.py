@@ -383,3 +383,24 @@ def test_an_edit_that_leaves_the_runs_alone_keeps_the_work(folder, capsys):
     smoke.write_text(smoke.read_text().replace("seed = 1", "seed = 2"))  # other runs: refused
     assert main(["sweep", str(smoke), "--ci", "--out", str(out)]) == 2
     assert "the file changed, and with it the runs" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_chunks_link_planted_during_a_sweep_is_refused(smoke, tmp_path, monkeypatch):
+    from sim.sweep import executors
+
+    out, elsewhere = tmp_path / "res", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+
+    def plant(items, *args, **kw):  # once a chunk is there: chunks/ becomes a link elsewhere
+        if (out / "chunks").is_dir() and not (out / "chunks").is_symlink():
+            shutil.move(out / "chunks", tmp_path / "moved")
+            (out / "chunks").symlink_to(elsewhere, target_is_directory=True)
+        return executors.execute_batch(items, *args, **kw)
+
+    monkeypatch.setenv(sweep.ENV_CHUNK, "3")
+    ex = executors.InProcess()
+    ex.task = plant
+    with pytest.raises(ConfigError, match="is a symbolic link"):
+        run(smoke, out, executor=ex)
+    assert os.listdir(elsewhere) == []

@@ -436,6 +436,8 @@ class Sink:
 
         frame, ts = result
         first = min(i for i, *_ in items)
+        if self.chunks.is_symlink():  # planted while the sweep ran: write nothing through it
+            own_paths(self.chunks.parent)
         # the series first: a chunk file, once there, vouches for its runs' series too
         meta = chunk_meta(self.plan, len(frame))
         if ts is not None:
