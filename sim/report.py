@@ -53,8 +53,7 @@ def _target_phrase(res: an.Results) -> str:
 
 
 def _as_run(res: an.Results) -> str:
-    """What ran: the counts the manifest records (else the table's), the manifest's design as run,
-    and a note when the table does not hold every run the manifest counts."""
+    """What ran, every count from the results and the manifest's design as run."""
     d = res.manifest.design
     detail = ""
     if d is not None and d.step is not None:
@@ -62,15 +61,9 @@ def _as_run(res: an.Results) -> str:
     elif d is not None and d.samples is not None:
         detail = f" ({d.samples} base samples)"
     size = " (the experiment's ci size)" if res.manifest.ci else ""
-    m = res.manifest
-    points = len(d.points) if d is not None and d.points else len(res.point_ids)
-    replicates = m.replicates or len(res.replicate_ids)
-    missing = ""
-    if m.runs is not None and m.runs != res.n_runs:  # the table is not what the sweep recorded
-        missing = f" (runs.parquet holds {res.n_runs} of the manifest's {m.runs} runs)"
-    return (f"As run{size}: {_plural(points, 'design point', 'design points')}{detail} × "
-            f"{_plural(replicates, 'replicate', 'replicates')}"
-            + (f", horizon {res.horizon:g} weeks" if pd.notna(res.horizon) else "") + missing + ".")
+    return (f"As run{size}: {_plural(len(res.point_ids), 'design point', 'design points')}{detail} × "
+            f"{_plural(len(res.replicate_ids), 'replicate', 'replicates')}"
+            + (f", horizon {res.horizon:g} weeks" if pd.notna(res.horizon) else "") + ".")
 
 
 def _description(res: an.Results) -> str:
@@ -359,7 +352,7 @@ def render_html(report: Report) -> str:
         f"<script type='text/javascript'>{get_plotlyjs()}</script></head><body>"
         f"<h1>pactsim report: {_e(res.name)}</h1>"
         + (f"<p class='question'>{_e(desc)}</p>" if desc else "")
-        + f"<p id='as-run'>{_e(_as_run(res))}</p>"
+        + f"<p id='as-run'>{_e(_as_run(res) + _missing_runs(res))}</p>"
         + f"<p class='headline' id='headline'>{_e(report.headline)}</p>"
         f"<ul id='findings'>{findings}</ul>"
         + "".join(parts) + _effects_table(report) + _sobol_table(report) + _lockin_table(report)
@@ -379,6 +372,14 @@ def build_report(results_dir: str | Path, *, png: bool = False, n_boot: int = an
     if png:
         write_pngs({f.id: f.fig for f in report.figures}, Path(results_dir) / "figures")
     return out
+
+
+def _missing_runs(res: an.Results) -> str:
+    """A note when runs.parquet holds fewer (or more) runs than the manifest records."""
+    runs = res.manifest.runs
+    if runs is None or runs == res.n_runs:
+        return ""
+    return f" Note: runs.parquet holds {res.n_runs} of the {runs} runs the manifest records."
 
 
 # --------------------------------------------------------------------------------------------------
