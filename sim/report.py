@@ -43,6 +43,14 @@ MIN_REPLICATES = 5
 __all__ = ["Figure", "Report", "analyse", "build_report", "command", "render_html"]
 
 
+def _missing_runs(res: an.Results) -> str:
+    """A note when runs.parquet holds fewer (or more) runs than the manifest records."""
+    runs = res.manifest.runs
+    if runs is None or runs == res.n_runs:
+        return ""
+    return f" Note: runs.parquet holds {res.n_runs} of the {runs} runs the manifest records."
+
+
 def _target_phrase(res: an.Results) -> str:
     """The target fitness the runs used, from the manifest (an.run_targets)."""
     targets = an.run_targets(res)
@@ -372,14 +380,6 @@ def build_report(results_dir: str | Path, *, png: bool = False, n_boot: int = an
     if png:
         write_pngs({f.id: f.fig for f in report.figures}, Path(results_dir) / "figures")
     return out
-
-
-def _missing_runs(res: an.Results) -> str:
-    """A note when runs.parquet holds fewer (or more) runs than the manifest records."""
-    runs = res.manifest.runs
-    if runs is None or runs == res.n_runs:
-        return ""
-    return f" Note: runs.parquet holds {res.n_runs} of the {runs} runs the manifest records."
 
 
 # --------------------------------------------------------------------------------------------------
