@@ -277,5 +277,8 @@ def command(args) -> int:
     if args.json:
         from pathlib import Path
 
-        Path(args.json).write_text(json.dumps([asdict(c) for c in checks], indent=2) + "\n")
+        from sim.storage import atomic_write_bytes
+
+        atomic_write_bytes(Path(args.json),
+                           (json.dumps([asdict(c) for c in checks], indent=2) + "\n").encode())
     return 1 if failed else 0

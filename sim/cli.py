@@ -9,10 +9,10 @@ import re
 import sys
 from pathlib import Path
 
-from sim.config import ROOT
 from sim.errors import STORAGE_ERRNOS, ConfigError, ResultsError
 
-EXPERIMENT_DIR = ROOT / "experiments"
+MAX_ERROR_LINES = 40
+"""An error message longer than this is cut (a config with thousands of bad values)."""
 
 
 def _fmt(value) -> str:
@@ -29,33 +29,24 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.+-]+", "_", name).lstrip(".") or "scenario"
 
 
-def _check_run_folder(out: Path) -> None:
-    """A run's folder may be new or hold an earlier run; never a sweep's or another tool's files,
-    whose manifest a run would overwrite."""
-    import json
+def run_folder_name(name: str, config_hash_: str, seed: int, steps: int) -> str:
+    """``pactsim run``'s default folder name: the scenario's slug, then a hash of everything that
+    decides the run (config, seed, steps), so that no other run ever reuses it."""
+    import hashlib
 
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"--out {out}: is not a folder")
-    manifest = out / "manifest.json"
-    if manifest.exists():
-        try:
-            kind = json.loads(manifest.read_text()).get("kind")
-        except (OSError, ValueError, AttributeError):
-            kind = None
-        if kind != "run":
-            raise ConfigError(f"--out {out}: holds other results (manifest kind {kind!r}); a run "
-                              "would overwrite its manifest: use --out elsewhere")
+    digest = hashlib.sha256(f"{config_hash_}:{seed}:{steps}".encode()).hexdigest()[:12]
+    return f"{_slug(name)}-{digest}-s{seed}"
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from sim.config import config_hash
+    from sim.config import ROOT, config_hash
     from sim.engine import simulate
     from sim.resources import check_memory, estimate_run_bytes, parse_size
     from sim.scenario_files import load_scenario
-    from sim.storage import write_run
+    from sim.storage import check_run_folder, write_run
 
     cfg = load_scenario(args.scenario, args.set or ())
     from sim.lever_modes import warn_ignored
@@ -67,10 +58,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_memory(need["total"], parse_size(args.max_memory) if args.max_memory else None,
                  f"scenario {cfg.name}", need)
     out = Path(args.out) if args.out else (
-        ROOT / "results" / "runs" / f"{_slug(cfg.name)}-{config_hash(cfg)[:8]}-s{seed}")
-    _check_run_folder(out)
+        ROOT / "results" / "runs" / run_folder_name(cfg.name, config_hash(cfg), seed, steps))
+    check_run_folder(out)
     result = simulate(cfg, seed=seed, steps=steps)
-    write_run(result, out)
+    out = write_run(result, out)
     table = Table(caption=f"{cfg.name}, seed {seed}, {steps} steps, {result.wall_time:.2f} s")
     table.add_column("outcome")
     table.add_column("value", justify="right")
@@ -86,10 +77,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     from sim.scenario_files import list_scenarios
+    from sim.sweep.experiment import EXPERIMENT_DIR
 
     print("scenarios:")
     for name, desc in list_scenarios().items():
-        print(f"  {name:<28} {desc}")
+        print(printable(f"  {name:<28} {desc}"))
     print("experiments:")
     exps = sorted(EXPERIMENT_DIR.glob("*.toml")) if EXPERIMENT_DIR.is_dir() else []
     if not exps:
@@ -101,7 +93,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             desc = str(read_toml(p).get("description", "")).strip()
         except ConfigError:
             desc = "(unreadable)"
-        print(f"  {p.stem:<28} {desc.splitlines()[0] if desc else ''}")
+        print(printable(f"  {p.stem:<28} {desc.splitlines()[0] if desc else ''}"))
     return 0
 
 
@@ -115,6 +107,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pactsim", description="Agent-based simulator of Social Innovation Networks (PACT).")
+    parser.add_argument("--version", action="version", version=f"pactsim {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("run", help="run one scenario and write its results")
@@ -123,7 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, help="horizon in steps (default: run.steps)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="override a parameter, e.g. --set levers.culture=0.9 (repeatable)")
-    p.add_argument("--out", help="output folder (default: results/runs/<scenario>-<hash>-s<seed>)")
+    p.add_argument("--out", help="output folder (default: results/runs/<scenario>-<hash>-s<seed>, "
+                   "the hash of the config, seed and steps)")
     p.add_argument("--max-memory", metavar="SIZE",
                    help="allow the run this much memory, e.g. 16G (default: 90%% of what is available)")
     p.set_defaults(func=cmd_run)
@@ -196,32 +190,85 @@ def _lazy(module: str, name: str):
     return call
 
 
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("pactsim")
+    except metadata.PackageNotFoundError:
+        import sim
+
+        return sim.__version__
+
+
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+"""Bidirectional controls: they reorder what a terminal shows (text that reads other than it is)."""
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (but newlines) and bidirectional controls escaped: text
+    from files (a lock holder, a name) cannot move the cursor, clear the screen, retitle the
+    terminal or reorder the line."""
+    import unicodedata
+
+    return "".join(repr(c)[1:-1] if c != "\n" and (unicodedata.category(c) == "Cc" or c in _BIDI)
+                   else c for c in text)
+
+
+def _error(message: str) -> None:
+    """Print ``error: message`` to stderr, escaped (:func:`printable`) and cut to
+    :data:`MAX_ERROR_LINES` lines of at most 400 characters."""
+    lines = printable(message).split("\n")
+    if len(lines) > MAX_ERROR_LINES:
+        lines = [*lines[:MAX_ERROR_LINES], f"... and {len(lines) - MAX_ERROR_LINES} more lines"]
+    lines = [line if len(line) <= 400 else line[:397] + "..." for line in lines]
+    print("error: " + "\n".join(lines), file=sys.stderr)
+
+
 def _check_args(args: argparse.Namespace) -> None:
+    from sim.out_paths import check_output
+
     if getattr(args, "seed", None) is not None and not 0 <= args.seed < 2**63:
         raise ConfigError(f"--seed {args.seed}: must be in [0, 2**63)")
     if getattr(args, "steps", None) is not None and not 1 <= args.steps <= 5200:
         raise ConfigError(f"--steps {args.steps}: must be in [1, 5200]")
     if getattr(args, "port", None) is not None and not 1 <= args.port <= 65535:
         raise ConfigError(f"--port {args.port}: must be in [1, 65535]")
+    if getattr(args, "out", None) is not None:
+        check_output("--out", args.out, folder=True)
+    if getattr(args, "json", None) is not None:
+        check_output("--json", args.json, folder=False)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     try:
+        args = build_parser().parse_args(argv)
         _check_args(args)
         return args.func(args)
     except ConfigError as e:
-        print(f"error: {e}", file=sys.stderr)
+        _error(str(e))
         return 2
     except ResultsError as e:
-        print(f"error: {e}", file=sys.stderr)
+        _error(str(e))
+        return 1
+    except BrokenPipeError:  # `pactsim list | head`: the reader left; say nothing more
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except OSError as e:  # a full disk or read-only folder is the user's to fix: say so plainly
         if e.errno not in STORAGE_ERRNOS:
             raise
-        print(f"error: cannot write {e.filename or 'results'}: {e.strerror}", file=sys.stderr)
+        _error(f"cannot write {e.filename or 'results'}: {e.strerror}")
         return 1
     except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except SystemError as e:  # Ctrl-C inside compiled code surfaces chained to a SystemError
+        from sim.errors import interrupted
+
+        if not interrupted(e):
+            raise
         print("interrupted", file=sys.stderr)
         return 130
 

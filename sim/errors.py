@@ -32,5 +32,17 @@ class FolderBusy(ResultsError):
 STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM,
                             errno.EFBIG, errno.EIO})
 
+def interrupted(e: BaseException | None) -> bool:
+    """Whether ``e`` comes of a Ctrl-C (or a SIGTERM, which a sweep turns into one): an interrupt
+    raised inside a Numba callback surfaces as a ``SystemError`` chained to it."""
+    seen = set()
+    while e is not None and id(e) not in seen:
+        if isinstance(e, KeyboardInterrupt):
+            return True
+        seen.add(id(e))
+        e = e.__cause__ or e.__context__
+    return False
+
+
 EXIT_STATUS = {ConfigError: 2, ResultsError: 1}
 """Exit status of the command line per error type."""

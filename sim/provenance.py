@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import platform
 import subprocess
 from importlib import metadata
+from pathlib import Path
 
 from sim.config import ROOT
 
@@ -43,5 +45,21 @@ def now_iso() -> str:
 
 
 def provenance() -> dict:
-    return {"git": git_state(), "versions": package_versions(), "host": platform.node(),
-            "platform": platform.platform()}
+    return {"git": git_state(), "code": code_version(), "versions": package_versions(),
+            "host": platform.node(), "platform": platform.platform()}
+
+
+@functools.cache
+def code_version() -> str:
+    """A digest of the package's source (every ``sim/**/*.py``, by path and content): the code
+    version a result was produced by. Unlike a commit it covers uncommitted edits and an installed
+    copy without git; any edit of the package changes it (a conservative notion of "the model
+    changed")."""
+    import hashlib
+
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]

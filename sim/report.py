@@ -43,6 +43,14 @@ MIN_REPLICATES = 5
 __all__ = ["Figure", "Report", "analyse", "build_report", "command", "render_html"]
 
 
+def _missing_runs(res: an.Results) -> str:
+    """A note when runs.parquet holds fewer (or more) runs than the manifest records."""
+    runs = res.manifest.runs
+    if runs is None or runs == res.n_runs:
+        return ""
+    return f" Note: runs.parquet holds {res.n_runs} of the {runs} runs the manifest records."
+
+
 def _target_phrase(res: an.Results) -> str:
     """The target fitness the runs used, from the manifest (an.run_targets)."""
     targets = an.run_targets(res)
@@ -96,6 +104,12 @@ def analyse(res: an.Results, n_boot: int = an.N_BOOT, seed: int = 0) -> Report:
     if res.runs.empty or not res.outcomes:
         return Report(res, f"No usable runs: all {res.n_runs} runs failed or carry no outcome, "
                            "so there is no answer to report.")
+    usable = res.runs["point"].nunique()
+    if usable < 2 and len(res.point_ids) > 1:
+        return Report(res, f"Only {_plural(usable, 'design point', 'design points')} of "
+                           f"{len(res.point_ids)} has usable runs ({len(res.failed)} of "
+                           f"{res.n_runs} runs failed), so there is nothing to compare; see the "
+                           "failed runs' errors in runs.parquet.")
     plain = [o for o in res.outcomes if o != an.CENSORED] or res.outcomes
     outcome = an.SPEED if an.SPEED in res.outcomes else plain[0]
     summary = an.point_summary(res, outcome, n_boot, seed)
@@ -368,7 +382,7 @@ def render_html(report: Report) -> str:
         f"<script type='text/javascript'>{get_plotlyjs()}</script></head><body>"
         f"<h1>pactsim report: {_e(res.name)}</h1>"
         + (f"<p class='question'>{_e(desc)}</p>" if desc else "")
-        + f"<p id='as-run'>{_e(_as_run(res))}</p>"
+        + f"<p id='as-run'>{_e(_as_run(res) + _missing_runs(res))}</p>"
         + f"<p class='headline' id='headline'>{_e(report.headline)}</p>"
         f"<ul id='findings'>{findings}</ul>"
         + (_robust_html(report) if report.robust is not None else "")
@@ -451,7 +465,10 @@ class PngError(RuntimeError):
 
 def write_pngs(figures: dict, out_dir: Path, width: int = 1100) -> list[Path]:
     """Write each figure as ``out_dir/<id>.png``: kaleido if installed and working, else headless
-    Chromium (Debian's, via Playwright) rendering it with the same plotly.js."""
+    Chromium (Debian's, via Playwright) rendering it with the same plotly.js. Each file is
+    written atomically (no half-written PNG, no temporary file left)."""
+    from sim.storage import atomic_write_bytes
+
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
         import kaleido  # noqa: F401  (optional: used by plotly's write_image)
@@ -459,7 +476,8 @@ def write_pngs(figures: dict, out_dir: Path, width: int = 1100) -> list[Path]:
         paths = []
         for name, fig in figures.items():
             path = out_dir / f"{name}.png"
-            fig.write_image(path, width=width, height=fig.layout.height or 450)
+            atomic_write_bytes(path, fig.to_image(format="png", width=width,
+                                                  height=fig.layout.height or 450))
             paths.append(path)
         return paths
     except Exception:  # not installed, or no browser for it: fall back, never download one
@@ -469,6 +487,8 @@ def write_pngs(figures: dict, out_dir: Path, width: int = 1100) -> list[Path]:
 
 def _pngs_chromium(figures: dict, out_dir: Path, width: int) -> list[Path]:
     from plotly.offline import get_plotlyjs
+
+    from sim.storage import atomic_write_bytes
 
     if not Path(CHROMIUM).exists():
         raise PngError(f"no Chromium at {CHROMIUM} and no working kaleido")
@@ -491,7 +511,7 @@ def _pngs_chromium(figures: dict, out_dir: Path, width: int) -> list[Path]:
                         "async ([spec, w, h]) => Plotly.toImage(spec, {format: 'png', width: w, height: h})",
                         [json.loads(fig.to_json()), width, int(fig.layout.height or 450)])
                     path = out_dir / f"{name}.png"
-                    path.write_bytes(base64.b64decode(url.split(",", 1)[1]))
+                    atomic_write_bytes(path, base64.b64decode(url.split(",", 1)[1]))
                     paths.append(path)
             finally:
                 browser.close()

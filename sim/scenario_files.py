@@ -7,7 +7,9 @@ become one :class:`ConfigError` line per problem.
 from __future__ import annotations
 
 import json
+import os
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,20 +39,29 @@ def named_file(folder: Path, name: str, what: str) -> Path:
     return candidate
 
 
+def resolve_named(folder: Path, name_or_path: str | Path, what: str, names: list[str]) -> Path:
+    """A file given by its path (ending in ``.toml``), or by a name in ``folder`` (``names``: the
+    names there are, for the message). A bare name is looked up in ``folder`` only, never in the
+    current directory: ``baseline`` means ``scenarios/baseline.toml`` wherever pactsim runs."""
+    import difflib
+
+    text = str(name_or_path)
+    candidate = Path(text) if Path(text).suffix == ".toml" else named_file(folder, text, what)
+    if candidate.is_file():
+        return candidate
+    if candidate.exists():
+        raise ConfigError(f"{candidate}: is not a file")
+    close = difflib.get_close_matches(text, names, n=3)
+    hint = f"did you mean {' or '.join(close)}? " if close else ""
+    shown = ", ".join(names[:40]) + (f" and {len(names) - 40} more" if len(names) > 40 else "")
+    raise ConfigError(f"{text}: no such {what} file or name ({hint}{what}s in {folder}: "
+                      f"{shown or '(none)'}; a file elsewhere is given by its path, ending in .toml)")
+
+
 def resolve_path(name_or_path: str | Path) -> Path:
-    """A scenario name in ``scenarios/`` (e.g. ``baseline`` or ``canonical/bass``) or a file path."""
-    p = Path(name_or_path)
-    if p.suffix == ".toml" or p.exists():
-        candidates = [p]
-    else:
-        candidates = [named_file(SCENARIO_DIR, str(name_or_path), "scenario")]
-    for c in candidates:
-        if c.is_file():
-            return c
-        if c.exists():
-            raise ConfigError(f"{c}: is not a file")
-    names = ", ".join(sorted(list_scenarios())) or "(none)"
-    raise ConfigError(f"{name_or_path}: no such scenario file or name (scenarios: {names})")
+    """A scenario name in ``scenarios/`` (e.g. ``baseline`` or ``canonical/bass``) or a path to a
+    ``.toml`` file."""
+    return resolve_named(SCENARIO_DIR, name_or_path, "scenario", sorted(list_scenarios()))
 
 
 MAX_DEPTH = 32
@@ -78,17 +89,51 @@ def loads_toml(text: str, where: str) -> dict:
     return data
 
 
-def read_toml(path: Path) -> dict:
+MAX_BYTES = 1 << 20
+"""A config file larger than this (1 MiB) is refused before it is read."""
+
+
+def read_config_text(path: Path) -> str:
+    """The UTF-8 text of a config file: a regular file (not a folder, FIFO or device) of at most
+    :data:`MAX_BYTES`, checked before anything is read; :class:`ConfigError` otherwise."""
+    import stat
+
     try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise ConfigError(f"{path}: not a UTF-8 text file ({e.reason} at byte {e.start})") from None
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO does not block the open
     except OSError as e:
         raise ConfigError(f"{path}: cannot read ({e.strerror})") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ConfigError(f"{path}: is not a regular file")
+        if st.st_size > MAX_BYTES:
+            raise ConfigError(f"{path}: is {st.st_size:,} bytes; a config file is at most "
+                              f"{MAX_BYTES:,} bytes")
+        with os.fdopen(os.dup(fd), "rb") as f:
+            raw = f.read(MAX_BYTES + 1)
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read ({e.strerror})") from None
+    finally:
+        os.close(fd)
+    if len(raw) > MAX_BYTES:  # it grew while being read
+        raise ConfigError(f"{path}: is over {MAX_BYTES:,} bytes; a config file is at most that")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not a UTF-8 text file ({e.reason} at byte {e.start})") from None
+
+
+def parse_toml(text: str, path: Path) -> dict:
+    """:func:`loads_toml` with a syntax error as a :class:`ConfigError` naming ``path``."""
     try:
         return loads_toml(text, str(path))
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: TOML syntax error: {e}") from None
+
+
+def read_toml(path: Path) -> dict:
+    """A config file read (:func:`read_config_text`) and parsed (:func:`parse_toml`)."""
+    return parse_toml(read_config_text(path), path)
 
 
 def _raw_scenario(path: Path, seen: tuple[Path, ...] = ()) -> dict:
@@ -123,17 +168,20 @@ def shorten(text: str, width: int = 80) -> str:
     return text if len(text) <= width else text[:width - 3] + "..."
 
 
-def format_validation_error(source: str, exc: ValidationError) -> str:
-    """One line per problem: ``source: key = value: what is allowed``."""
+def format_validation_error(source: str, exc: ValidationError,
+                            blame: Callable[[tuple], str | None] | None = None) -> str:
+    """One line per problem: ``source: key = value: what is allowed``; ``blame(loc)`` may name
+    another source for a problem (the ``--set`` option that gave the value)."""
     lines = []
     for err in exc.errors():
         key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        where = (blame(tuple(err["loc"])) if blame else None) or source
         value = err.get("input")
         shown = shorten(json.dumps(value, default=str)) if not isinstance(value, dict) else "{...}"
         if err["type"] == "value_error" and isinstance(value, dict):
-            lines.append(f"{source}: {key}: {_allowed(err)}")
+            lines.append(f"{where}: {key}: {_allowed(err)}")
         else:
-            lines.append(f"{source}: {key} = {shown}: {_allowed(err)}")
+            lines.append(f"{where}: {key} = {shown}: {_allowed(err)}")
     return "\n".join(lines)
 
 
@@ -181,10 +229,30 @@ def load_scenario(name_or_path: str | Path, overrides: list[str] | tuple[str, ..
     path = resolve_path(name_or_path)
     data = _raw_scenario(path)
     data.setdefault("name", path.stem)
+    given: dict[tuple, str] = {}  # the path each --set wrote -> the option
     for item in overrides:
         key, value = parse_override(item)
         data = _apply_override(data, key, value, item)
-    return validate(data, str(path))
+        given[tuple(str(p) for p in keys_resolve(key).path)] = item
+
+    def blame(loc: tuple) -> str | None:
+        loc = tuple(str(p) for p in loc)
+        for at, item in reversed(given.items()):
+            if loc[:len(at)] == at or (loc and at[:len(loc)] == loc):
+                return f"--set {item}"
+        return None
+
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as e:
+        raise ConfigError(format_validation_error(str(path), e, blame)) from None
+
+
+def keys_resolve(key: str):
+    """``sim.keys.resolve`` (imported when used)."""
+    from sim import keys
+
+    return keys.resolve(key)
 
 
 def list_scenarios() -> dict[str, str]:

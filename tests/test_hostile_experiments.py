@@ -142,7 +142,7 @@ def test_invalid_experiments_are_refused_naming_the_key(tmp_path_factory, capsys
 
 
 def test_an_experiment_pointing_at_a_missing_scenario(tmp_path, capsys):
-    for scenario, said in (("no_such", "no such scenario file or name (scenarios: baseline"),
+    for scenario, said in (("no_such", "no such scenario file or name (scenarios in "),
                            ("gone.toml", f"no such file ({tmp_path / 'gone.toml'})")):
         path = tmp_path / "e.toml"
         path.write_text(to_toml({**BASE, "scenario": scenario,

@@ -146,11 +146,11 @@ def _failing_after(n: int, code: int, monkeypatch) -> None:
     real = storage.write_parquet_durable
     calls = {"n": 0}
 
-    def write(path, df):
+    def write(path, df, *meta):
         calls["n"] += 1
         if calls["n"] > n:
             raise OSError(code, os.strerror(code), str(path))
-        real(path, df)
+        real(path, df, *meta)
 
     monkeypatch.setattr(storage, "write_parquet_durable", write)
 

@@ -172,3 +172,43 @@ def test_batches_cover_every_run_once_and_shrink_towards_the_end(monkeypatch):
             assert sizes[-1] < sizes[0] and min(sizes[:-1]) >= 4  # none under 0.2 s but the rest
     monkeypatch.setenv(sweep.ENV_CHUNK, "7")
     assert {len(b) for b in executors.batches(items, 0.05, 2)[:-1]} == {7}
+
+
+def _stopping_task(target: int, marker: str):
+    """A task whose worker process stops itself (SIGSTOP, as a debugger or ``kill -STOP`` would)
+    on run ``target``, the first time only (``marker``: a file made then)."""
+    import signal
+
+    def task(items, outcomes, timeseries, on_run=None):
+        if any(index == target for index, *_ in items):
+            try:
+                fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                pass
+            else:
+                os.close(fd)
+                os.kill(os.getpid(), signal.SIGSTOP)
+        return executors.execute_batch(items, outcomes, timeseries, on_run)
+    return task
+
+
+@pytest.mark.slow
+def test_a_stopped_worker_is_detected_in_bounded_time_and_its_runs_redone(smoke, tmp_path,
+                                                                         monkeypatch):
+    import time
+
+    stall = 3.0  # the floor, made short for the test (30 s in use)
+    monkeypatch.setattr(executors, "_STALL_SECONDS", stall)
+    monkeypatch.setenv(sweep.ENV_CHUNK, "2")
+    marker = tmp_path / "stopped"
+    ex = executors.LocalProcesses(2)
+    ex.task = _stopping_task(5, str(marker))
+    t = time.monotonic()
+    out = sweep.run_experiment(smoke, ci=True, out=tmp_path / "res", progress=False, executor=ex)
+    elapsed = time.monotonic() - t
+    assert marker.exists() and len(ex.stalls) == 1 and ex.deaths == 1
+    # seen within the floor plus one poll of the loop (a quarter of the floor), with slack for load
+    assert stall < ex.stalls[0] < stall + stall / 4 + 2.0, ex.stalls
+    assert elapsed < 60, elapsed
+    assert_each_run_once(smoke, out, tmp_path / "ref")
+    assert multiprocessing.active_children() == []

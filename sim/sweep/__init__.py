@@ -194,17 +194,23 @@ def _sweep(plan: Plan, out: Path, fresh: bool, executor: Executor, progress: boo
         console.print(f"[yellow]note[/]: {note}")
     if fresh:
         results.clear(out)
-    old = results.check_folder(out, plan)
+    old, rebuilt = results.check_folder(out, plan)
+    if rebuilt:
+        console.print(f"[yellow]note[/]: {rebuilt}")
     started = now_iso()
     t0 = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
     manifest = results.new_manifest(plan, started, old)
     results.write_manifest(out, manifest)
 
-    done = results.done_ids(out)
+    done, dropped = results.done_ids(out, plan)
+    for line in dropped[:5]:
+        console.print(f"[yellow]note[/]: dropped {line}; its runs are redone")
+    if len(dropped) > 5:
+        console.print(f"[yellow]note[/]: dropped {len(dropped) - 5} more chunks; their runs are redone")
     todo = _todo(plan, done)
     skipped = len({r.run_id for r in plan.runs} & done)
-    sink = results.Sink(out, say.progress(console, len(todo), plan.name, progress))
+    sink = results.Sink(out, say.progress(console, len(todo), plan.name, progress), plan)
     try:
         if todo:
             warm()
@@ -213,6 +219,7 @@ def _sweep(plan: Plan, out: Path, fresh: bool, executor: Executor, progress: boo
             t = time.process_time()  # CPU time: the machine's load does not shrink the batches
             first = execute_batch(todo[:1], plan.outcomes, plan.timeseries)
             per_run = time.process_time() - t
+            executor.run_cpu = per_run  # bounds the time a stalled worker goes unnoticed
             executor.start()  # forked workers: before the progress bar's thread starts
         with sink.progress:
             if todo:

@@ -42,6 +42,10 @@ def progress(console, total: int, name: str, enabled: bool):
         def advance(self, n: int) -> None:
             bar.advance(task, n)
 
+        def note(self, text: str) -> None:
+            """A line above the bar (unless the sweep is quiet)."""
+            console.print(f"[yellow]note[/]: {text}", markup=True, highlight=False)
+
     return Handle()
 
 

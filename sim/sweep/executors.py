@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from sim.columns import stored_outcome_dtype
 from sim.config import Scenario
-from sim.errors import ConfigError
+from sim.errors import ConfigError, interrupted
 from sim.metrics import SERIES_NAMES
 
 if TYPE_CHECKING:
@@ -50,6 +50,10 @@ _MIN_TASK_SECONDS = 0.2  # the smallest batch at the end: a chunk file costs abo
 _DEATHS = 3
 """Times a worker process may die running one run alone before the run is recorded as lost."""
 _CONNECT_SECONDS = 10.0
+_STALL_SECONDS = 30.0
+"""A local worker whose CPU time has not grown for this long (or for its batch's expected CPU time,
+if longer) is stalled (stopped, deadlocked): it is killed and its runs are redone as a dead
+worker's. A running worker gains CPU time every few milliseconds even on a loaded machine."""
 
 Item = tuple[int, str, Scenario, int]  # (run index, run id, config, seed)
 
@@ -86,6 +90,8 @@ def execute_batch(items: list[Item], outcomes: tuple[str, ...], timeseries: bool
         try:
             result = engine.simulate(cfg, seed=seed, world=worlds.get(cfg, seed))
         except Exception as e:  # noqa: BLE001 - any failure of one run is data, not a crash
+            if interrupted(e):  # Ctrl-C met inside compiled code: a stop, not the run's failure
+                raise KeyboardInterrupt from None
             records.append({"run_id": rid, "error": f"{type(e).__name__}: {e}"})
         else:
             records.append({"run_id": rid, **{n: result.outcomes[n] for n in outcomes},
@@ -165,6 +171,8 @@ class Executor:
     connects (remote) or prepares; leaving closes whatever was started."""
 
     label = "executor"
+    run_cpu = _TASK_SECONDS
+    """Expected CPU seconds of one run (the sweep sets it from its timed first run)."""
     task = staticmethod(execute_batch)
     """What runs one batch: ``task(items, outcomes, timeseries) -> (outcomes, series)``."""
 
@@ -272,10 +280,31 @@ class _Worker:
             self.proc.start()
         theirs.close()
         self.items: list[Item] | None = None  # the batch it is running
+        self.cpu = 0.0  # its CPU time when last seen to grow
+        self.since = 0.0  # when that was (time.monotonic)
 
     def send(self, items: list[Item], plan: Plan) -> None:
         self.items = items
+        self.cpu, self.since = self.cpu_time(), time.monotonic()
         self.conn.send((items, plan.outcomes, plan.timeseries))
+
+    def cpu_time(self) -> float:
+        """The worker's CPU time so far (user and system; 0 once it is gone)."""
+        import psutil
+
+        try:
+            t = psutil.Process(self.proc.pid).cpu_times()
+        except (psutil.Error, TypeError):
+            return 0.0
+        return t.user + t.system
+
+    def stalled(self, limit: float) -> float | None:
+        """Seconds without CPU progress when over ``limit`` (the worker is stalled), else None."""
+        cpu, now = self.cpu_time(), time.monotonic()
+        if cpu > self.cpu:
+            self.cpu, self.since = cpu, now
+            return None
+        return now - self.since if now - self.since > limit else None
 
     def stop(self, kill: bool) -> None:
         if self.proc.is_alive():
@@ -322,6 +351,7 @@ class LocalProcesses(_LocalWorkers, Executor):
         self.label = f"{workers} local worker process{'es' if workers > 1 else ''}"
         self._workers: list[_Worker] = []
         self.deaths = 0  # worker processes that died, for tests and the curious
+        self.stalls: list[float] = []  # seconds each stalled worker was seen without progress
 
     def _spawn(self) -> _Worker:
         import multiprocessing
@@ -378,7 +408,11 @@ class LocalProcesses(_LocalWorkers, Executor):
             for w in busy.values():
                 handles[w.conn] = w
                 handles[w.proc.sentinel] = w
-            ready = {id(handles[h]): handles[h] for h in wait(list(handles))}
+            ready = {id(handles[h]): handles[h]
+                     for h in wait(list(handles), timeout=min(5.0, _STALL_SECONDS / 4))}
+            for w in busy.values():
+                if id(w) not in ready:
+                    self._check_stall(w, sink)
             for w in ready.values():
                 items = w.items
                 del busy[id(w)]
@@ -413,6 +447,18 @@ class LocalProcesses(_LocalWorkers, Executor):
                             assign(idle)
                 else:
                     sink.lose(items, f"lost: {type(payload).__name__}: {payload}")
+
+    def _check_stall(self, w: _Worker, sink: Sink) -> None:
+        """Kill a busy worker that made no CPU progress for :data:`_STALL_SECONDS` (or its batch's
+        expected CPU time, if longer); the next wait sees it dead, and its runs are redone."""
+        limit = max(_STALL_SECONDS, len(w.items or ()) * self.run_cpu)
+        idle = w.stalled(limit)
+        if idle is None:
+            return
+        self.stalls.append(idle)
+        sink.note(f"worker process {w.proc.pid} made no progress for {idle:.0f} s (stopped or "
+                  f"hung); it is killed and its {len(w.items or ())} run(s) are redone")
+        w.proc.kill()
 
     def _replace(self, dead: _Worker) -> int | None:
         """Replace a dead worker with a new one (last in the list); return the dead one's exit code."""

@@ -21,7 +21,7 @@ from sim import design, keys
 from sim.config import ROOT, no_coercion
 from sim.errors import ConfigError
 from sim.metrics import OUTCOME_NAMES
-from sim.scenario_files import format_validation_error, named_file, read_toml
+from sim.scenario_files import format_validation_error, parse_toml, read_config_text, resolve_named
 
 EXPERIMENT_DIR = ROOT / "experiments"
 
@@ -324,21 +324,16 @@ class Experiment(_Strict):
 
 
 def resolve_experiment(name_or_path: str | Path) -> Path:
-    """An experiment name in ``experiments/`` (e.g. ``smoke``) or a path to a TOML file."""
-    p = Path(name_or_path)
-    candidate = (p if (p.suffix == ".toml" or p.exists())
-                 else named_file(EXPERIMENT_DIR, str(name_or_path), "experiment"))
-    if candidate.is_file():
-        return candidate
-    names = ", ".join(sorted(q.stem for q in EXPERIMENT_DIR.glob("*.toml"))) or "(none)"
-    raise ConfigError(f"{name_or_path}: no such experiment file or name (experiments: {names})")
+    """An experiment name in ``experiments/`` (e.g. ``smoke``) or a path to a ``.toml`` file."""
+    names = sorted(q.stem for q in EXPERIMENT_DIR.glob("*.toml"))
+    return resolve_named(EXPERIMENT_DIR, name_or_path, "experiment", names)
 
 
 def load_experiment(name_or_path: str | Path) -> tuple[Path, str, Experiment]:
     """Read and validate an experiment file: ``(path, text, spec)``; raises :class:`ConfigError`."""
     path = resolve_experiment(name_or_path)
-    data = read_toml(path)
-    text = path.read_text(encoding="utf-8")
+    text = read_config_text(path)
+    data = parse_toml(text, path)
     try:
         return path, text, Experiment.model_validate(data)
     except ValidationError as e:

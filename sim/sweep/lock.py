@@ -8,14 +8,16 @@ time in the file are only for the messages.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
 import socket
+import stat
 import sys
 from pathlib import Path
 
-from sim.errors import FolderBusy
+from sim.errors import ConfigError, FolderBusy
 from sim.provenance import now_iso
 
 LOCK_NAME = ".pactsim.lock"
@@ -72,7 +74,19 @@ class FolderLock:
     def __enter__(self) -> FolderLock:
         self.folder.mkdir(parents=True, exist_ok=True)
         while True:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:  # never through a link: a planted one would have us overwrite its target
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK,
+                             0o644)
+            except OSError as e:
+                if e.errno not in (errno.ELOOP, errno.ENXIO, errno.EISDIR):
+                    raise
+                raise ConfigError(f"{self.path}: is not a lock file pactsim wrote (a symbolic "
+                                  "link, folder or device); remove it, or use --out elsewhere") \
+                    from None
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                os.close(fd)
+                raise ConfigError(f"{self.path}: is not a regular file; remove it, or use --out "
+                                  "elsewhere")
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -86,7 +100,7 @@ class FolderLock:
                 raise
             # the holder we waited on may have removed the file before we locked our open copy
             try:
-                same = os.path.samestat(os.fstat(fd), os.stat(self.path))
+                same = os.path.samestat(os.fstat(fd), os.lstat(self.path))
             except FileNotFoundError:
                 same = False
             if same:

@@ -100,6 +100,8 @@ class Manifest(_Record):
     wall_time_s: float | None = None
     sessions: list[Session] = []
     git: Git | None = None
+    code: str | None = None
+    """The code version that wrote it (``sim.provenance.code_version``)."""
     versions: dict[str, str | None] | None = None
     host: str | None = None
     platform: str | None = None

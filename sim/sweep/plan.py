@@ -158,6 +158,14 @@ def _check_fixed(src: str, spec: Experiment, fixed: dict, columns, steps: int | 
                 raise ConfigError(f"{src}: set.\"{key}\": is also set by {who} ({other})")
     if steps is not None and "run.steps" in fixed:
         raise ConfigError(f"{src}: set.\"run.steps\": conflicts with steps = {steps}; use steps only")
+    # settings the experiment states elsewhere: a design varying them would make them lie
+    stated = {"run.steps": f"steps = {steps}" if steps is not None else
+              "one horizon for all its runs (steps =, else the scenario's run.steps)",
+              "run.seed": f"seed = {spec.seed} (each run's seed comes from it and its replicate)"}
+    for key, where in stated.items():
+        if key in columns:
+            raise ConfigError(f"{src}: design varies {key!r}, which the experiment sets with "
+                              f"{where}; vary it in separate experiments")
 
 
 def _point_configs(src: str, points: list[dict], fixed_cfg: Scenario, varied: dict[str, keys.Key],
