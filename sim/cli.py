@@ -236,7 +236,7 @@ def _check_args(args: argparse.Namespace) -> None:
         raise ConfigError(f"--port {args.port}: must be in [1, 65535]")
     if getattr(args, "out", None) is not None:
         check_output("--out", args.out, folder=True)
-    if getattr(args, "json", None) is not None:
+    if isinstance(getattr(args, "json", None), str):  # validate's file (compare's is a switch)
         check_output("--json", args.json, folder=False)
 
 
