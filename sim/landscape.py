@@ -156,17 +156,32 @@ def fitness_of(land, sol):
     """Normalised fitness (score / max_score) ** exponent of ``sol``, in [0, 1], on ``land`` (a
     run's state, or :class:`LandscapeArrays`). The score is the memo's when there is one (the same
     number :func:`score` gives; once the market has moved, :func:`current_score`), else
-    computed."""
+    computed.
+
+    Each branch reads its arrays in a function of its own: an array field read in a branch is
+    reference-counted, and LLVM merges the branches' releases into one after them, where Numba's
+    pruning no longer pairs them (an atomic increment and decrement per lookup, measured in the
+    kernel's code)."""
     if land.memo.shape[0] == 0:
-        value = score(sol, land.dep, land.table)
+        value = _computed_score(land, sol)
     elif land.moves == 0:
-        value = land.memo[gray_rank(sol)]
+        value = _memo_score(land, gray_rank(sol))
     else:
         value = current_score(land, gray_rank(sol))
     return (value / land.max_score) ** land.exponent
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
+def _computed_score(land, sol):
+    return score(sol, land.dep, land.table)
+
+
+@njit(cache=True)
+def _memo_score(land, g):
+    return land.memo[g]
+
+
+@njit(cache=True)
 def current_score(land, g):
     """The score at rank ``g`` of a landscape that has moved: the block's kept scores, shifted
     first by the moves they have not seen (:func:`catch_up`)."""
