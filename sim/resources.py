@@ -24,7 +24,7 @@ BYTES_PER_DIRECTED_TIE = 17
 BUILD_BYTES_PER_DIRECTED_TIE = 25
 BYTES_PER_EMPLOYEE = 200
 BUILD_BYTES_PER_EMPLOYEE = 50
-BYTES_PER_CUSTOMER = 12
+BYTES_PER_CUSTOMER = 21  # their rows, the word-of-mouth share kept and its flag
 BYTES_PER_SERIES_CELL = 8 * 3  # kernel output, DataFrame, Parquet buffer
 RUNTIME_BYTES = 250 * 2**20  # Python, NumPy, Numba, pandas and pyarrow loaded (measured RSS)
 # a sweep's plan: a validated Scenario and its table row per design point, a run spec per run

@@ -28,7 +28,9 @@ Fields (shapes: E employees, C customers, D CSR entries, N landscape bits, K its
     ideas:     idea_stage (E; i8: Stage, one slot per employee), idea_solution, idea_t_submit,
                idea_t_stage, idea_origin (E; i8), idea_sponsored (E; b1)
     customers: adopted, adopted_next (C; b1), adopted_share (f8: share of customers who had
-               adopted at the end of the previous step)
+               adopted at the end of the previous step), wom_share (C; f8: the weighted share of
+               adopters among a customer's contacts), wom_stale (C; b1: a contact adopted since
+               it was summed)
     landscape: table (N, 2**(K+1); f8), memo (2**N or 0; f8: every solution's score as built,
                ``sim.landscape``), bound (2**N / 8; f8: each block of 8 ranks' highest score):
                the world's (never written: most runs of a sweep share one world) until the
@@ -93,6 +95,7 @@ FIELDS = (
     ("idea_sponsored", _B1), ("idea_origin", _I8),
     # customers
     ("adopted", _B1), ("adopted_next", _B1), ("adopted_share", types.float64),
+    ("wom_share", _F8), ("wom_stale", _B1),
     # landscape
     ("table", _F8_2D), ("memo", _F8), ("bound", _F8), ("own_landscape", types.boolean),
     ("moves", types.int64), ("scores", _F8), ("stamp", _I8), ("move_row", _I8),
@@ -192,8 +195,8 @@ def _make(unit, threshold, slow, access, influencer, indptr, nbr, kind, eu, adv_
           platform, platform_next, solution, solution_next, known, fitness, fitness_next, shared,
           shared_next, origin, origin_next, t_changed, ever_submitted, idea_stage, idea_solution,
           idea_t_submit, idea_t_stage, idea_sponsored, idea_origin, adopted, adopted_next,
-          adopted_share, table, memo, bound, own_landscape, moves, scores, stamp, move_row,
-          move_delta, move_low, max_score, optimum, t, deployed,
+          adopted_share, wom_share, wom_stale, table, memo, bound, own_landscape, moves, scores,
+          stamp, move_row, move_delta, move_low, max_score, optimum, t, deployed,
           deployed_fitness, code, code_known, code_fitness, initial_fitness, code_at_start,
           code_known_at_start, counts, moved, due, priority, ones, pool, pool_size, series,
           lead_hist, tally):
@@ -247,6 +250,8 @@ def _make(unit, threshold, slow, access, influencer, indptr, nbr, kind, eu, adv_
     s.adopted = adopted
     s.adopted_next = adopted_next
     s.adopted_share = adopted_share
+    s.wom_share = wom_share
+    s.wom_stale = wom_stale
     s.table = table
     s.memo = memo
     s.bound = bound
@@ -316,6 +321,7 @@ def new_state(world: World, inputs: Inputs, seed: int, steps: int) -> State | Pl
         "idea_origin": e_i8(),
         "adopted": np.zeros(n_cust, np.bool_), "adopted_next": np.zeros(n_cust, np.bool_),
         "adopted_share": 0.0,
+        "wom_share": np.zeros(n_cust), "wom_stale": np.ones(n_cust, np.bool_),
         # only turbulence changes the landscape: the run's own table and scores (own_landscape)
         "table": land.table, "memo": land.memo, "bound": land.bound, "own_landscape": False,
         "moves": 0, "scores": np.empty(0), "stamp": np.empty(0, np.int64),

@@ -46,18 +46,31 @@ def adopted_share(s, c):
 @njit(cache=True, inline="always")
 def plan_adoption(s, c, key):
     """R7a for customer ``c``: write whether it has adopted next step into ``s.adopted_next[c]``
-    (adoption is for good; the gain is the deployed solution's since step 0)."""
+    (adoption is for good; the gain is the deployed solution's since step 0). The share of
+    adopters among its contacts is summed again only when one of them has adopted since
+    (``s.wom_share``, ``s.wom_stale``): the same sum in the same order, skipped while it cannot
+    change (the market phase, mostly these sums, was about a tenth of the kernel's time)."""
     if s.adopted[c]:
         s.adopted_next[c] = True
         return
+    if s.wom_stale[c]:  # a contact adopted since the share was summed (adoption is for good)
+        s.wom_share[c] = adopted_share(s, c)
+        s.wom_stale[c] = False
     gain = s.deployed_fitness - s.initial_fitness
     s.adopted_next[c] = customer_adopts(s.const[Const.P_VALUE], s.const[Const.REL_VALUE], gain,
-                                        s.const[Const.Q_WOM], adopted_share(s, c), key, c)
+                                        s.const[Const.Q_WOM], s.wom_share[c], key, c)
 
 
 @njit(cache=True, inline="always")
 def apply_adoption(s, c):
-    """Take customer ``c``'s planned adoption."""
+    """Take customer ``c``'s planned adoption; one that adopts now makes its word-of-mouth
+    contacts' share stale (their next plan sums it again: ties are symmetric)."""
+    if s.adopted_next[c] and not s.adopted[c]:
+        n_emp = s.unit.shape[0]
+        node = n_emp + c
+        for e in range(s.indptr[node], s.indptr[node + 1]):
+            if s.kind[e] == EdgeKind.CUST_CUST:
+                s.wom_stale[s.nbr[e] - n_emp] = True
     s.adopted[c] = s.adopted_next[c]
 
 
