@@ -5,6 +5,10 @@ the values of the bits ``dep[i, 0..K]`` (``dep[i, 0] == i``). The score is the m
 the fitness is ``(score / max_score) ** exponent`` (Lazer & Friedman 2007), so the global optimum has
 fitness 1. ``max_score`` is found exactly by enumerating all 2**N solutions in Gray-code order,
 summing contributions in the same order as :func:`score` so the maximum is bit-identical to a score.
+
+When the market moves (turbulence) a run's scores are shifted lazily, a block of 8 ranks at a
+time, when one of them is read (:func:`current_score`), and the new maximum is searched only in the
+blocks whose upper bound can reach it (:func:`redraw_and_rescore`).
 """
 
 from __future__ import annotations
@@ -22,24 +26,37 @@ from sim.rng import Stream, generator, uniform
 MAX_N = 24  # 2**24 solutions enumerate in about a second; beyond that the exact maximum is too slow
 MAX_N_K0 = 62  # with K = 0 bits are independent: the maximum needs no enumeration (int64 solutions)
 MAX_N_MEMO = 22  # the enumeration keeps every score up to 2**22 solutions (32 MiB); beyond, none
+BLOCK_BITS = 3  # a block of the memo: the 2**3 ranks that share their bits from 3 up (see bounds)
+
+
+_NONE_F8, _NONE_I8 = np.empty(0), np.empty(0, np.int64)
 
 
 class LandscapeArrays(NamedTuple):
     """What :func:`fitness_of` reads, as compiled code takes it (a run's state has the same
-    fields)."""
+    fields). A built landscape has not moved: ``moves`` is 0 and the lazy fields are empty (never
+    read then)."""
 
     dep: np.ndarray
     table: np.ndarray
     memo: np.ndarray
     max_score: float
     exponent: float
+    moves: int = 0
+    scores: np.ndarray = _NONE_F8
+    stamp: np.ndarray = _NONE_I8
+    bound: np.ndarray = _NONE_F8
+    move_row: np.ndarray = _NONE_I8
+    move_delta: np.ndarray = np.empty((0, 0))
+    move_low: np.ndarray = np.empty((0, 0), np.int64)
 
 
 @dataclass(frozen=True)
 class Landscape:
     """NK landscape arrays. ``dep``: int64 (N, K+1); ``table``: float64 (N, 2**(K+1)); ``memo``:
     float64 (2**N,): every solution's score, kept by the exact search of the maximum when K > 0 and
-    N <= MAX_N_MEMO, else empty (scores are then computed)."""
+    N <= MAX_N_MEMO, else empty (scores are then computed); ``bound``: float64 (one per block of
+    the memo, :func:`block_bounds`): each block's highest score."""
 
     dep: np.ndarray
     table: np.ndarray
@@ -47,6 +64,7 @@ class Landscape:
     exponent: float
     optimum: int  # a solution with the maximum score
     memo: np.ndarray
+    bound: np.ndarray
 
     def arrays(self) -> LandscapeArrays:
         return LandscapeArrays(self.dep, self.table, self.memo, self.max_score, self.exponent)
@@ -89,12 +107,24 @@ def build_landscape(n: int, k: int, exponent: float, seed: int, kind: str = "nk"
         table = rng.random((n, 1 << (k + 1)))
     memo = np.empty(memo_size(n, k), np.float64)
     best, arg = global_max_score(dep, table, memo)
-    return Landscape(dep, table, float(best), float(exponent), int(arg), memo)
+    return Landscape(dep, table, float(best), float(exponent), int(arg), memo, block_bounds(memo))
 
 
 def memo_size(n: int, k: int) -> int:
     """Entries of a landscape's score memo: 2**N when the maximum is found by enumeration."""
     return 1 << n if 0 < k and n <= MAX_N_MEMO else 0
+
+
+@njit(cache=True)
+def block_bounds(memo):
+    """Each block's highest score: block m holds the ranks m * 8 .. m * 8 + 7."""
+    out = np.empty((memo.shape[0] + (1 << BLOCK_BITS) - 1) >> BLOCK_BITS)
+    for m in range(out.shape[0]):
+        top = -np.inf
+        for g in range(m << BLOCK_BITS, min((m + 1) << BLOCK_BITS, memo.shape[0])):
+            top = max(top, memo[g])
+        out[m] = top
+    return out
 
 
 @njit(cache=True)
@@ -125,12 +155,78 @@ def gray_rank(sol):
 def fitness_of(land, sol):
     """Normalised fitness (score / max_score) ** exponent of ``sol``, in [0, 1], on ``land`` (a
     run's state, or :class:`LandscapeArrays`). The score is the memo's when there is one (the same
-    number :func:`score` gives), else computed."""
-    if land.memo.shape[0] > 0:
-        value = land.memo[gray_rank(sol)]
+    number :func:`score` gives; once the market has moved, :func:`current_score`), else
+    computed.
+
+    Each branch reads its arrays in a function of its own: an array field read in a branch is
+    reference-counted, and LLVM merges the branches' releases into one after them, where Numba's
+    pruning no longer pairs them (an atomic increment and decrement per lookup, measured in the
+    kernel's code)."""
+    if land.memo.shape[0] == 0:
+        value = _computed_score(land, sol)
+    elif land.moves == 0:
+        value = _memo_score(land, gray_rank(sol))
     else:
-        value = score(sol, land.dep, land.table)
+        value = current_score(land, gray_rank(sol))
     return (value / land.max_score) ** land.exponent
+
+
+@njit(cache=True)
+def _computed_score(land, sol):
+    return score(sol, land.dep, land.table)
+
+
+@njit(cache=True)
+def _memo_score(land, g):
+    return land.memo[g]
+
+
+@njit(cache=True)
+def current_score(land, g):
+    """The score at rank ``g`` of a landscape that has moved: the block's kept scores, shifted
+    first by the moves they have not seen (:func:`catch_up`)."""
+    m = g >> BLOCK_BITS
+    if land.stamp[m] != land.moves:
+        catch_up(land, m)
+    return land.scores[g]
+
+
+@njit(cache=True)
+def catch_up(land, m):
+    """Bring block ``m`` of the run's scores up to date: each of its scores (the world's memo when
+    the block was never touched) gets every move it has not seen, in the order of the moves: the
+    same additions as shifting every score at each move would make (bit-identical). The block's
+    bound becomes its highest score.
+
+    Ranks m * 8 + r have the solutions gray(m * 8) ^ gray(r) and a packed index is linear under
+    xor, so a move's delta for entry r is read at (the index at gray(m * 8)) ^ move_low[e, r]."""
+    first, moves = land.stamp[m], land.moves
+    dep, scores, rows, delta, low = land.dep, land.scores, land.move_row, land.move_delta, \
+        land.move_low  # locals: the stores into scores would make every field be read again
+    g0 = m << BLOCK_BITS
+    size = min(1 << BLOCK_BITS, scores.shape[0] - g0)
+    src = scores if first > 0 else land.memo
+    for r in range(size):
+        scores[g0 + r] = src[g0 + r]
+    sol0 = g0 ^ (g0 >> 1)
+    for e in range(first, moves):
+        x = packed_index(sol0, dep, rows[e])
+        for r in range(size):
+            scores[g0 + r] += delta[e, x ^ low[e, r]]
+    top = -np.inf
+    for r in range(size):
+        top = max(top, scores[g0 + r])
+    land.stamp[m] = land.moves
+    land.bound[m] = top
+
+
+@njit(cache=True, inline="always")
+def packed_index(sol, dep, i):
+    """Contribution ``i``'s index into its table row at solution ``sol``."""
+    idx = 0
+    for b in range(dep.shape[1]):
+        idx |= ((sol >> dep[i, b]) & 1) << b
+    return idx
 
 
 @njit(cache=True)
@@ -404,40 +500,88 @@ def redraw_row(table, row, key):
         table[row, c] = uniform(key, 1 + row, c)
 
 
-@njit(cache=True)
-def redraw_and_rescore(dep, table, memo, row, key):
-    """The market moves: redraw bit ``row``'s contributions (:func:`redraw_row`) and return the new
-    (maximum score, a solution reaching it).
-
-    With a memo only the moved contribution changes, so every kept score is shifted by it (one
-    pass over the memo instead of a new enumeration; the shifted scores can differ from a fresh
-    sum in the last bit, and every rule reads the memo, so the run stays consistent). The first
-    maximum in enumeration order wins, as in :func:`global_max_score`. Without a memo the maximum is
-    searched again.
-    """
-    n, kp1 = dep.shape
-    if memo.shape[0] != 1 << n:
-        redraw_row(table, row, key)
-        return global_max_score(dep, table, memo)
-    old = table[row].copy()
-    redraw_row(table, row, key)
-    delta = (table[row] - old) / n
-    posr = np.full(n, -1, dtype=np.int64)  # position of bit j in the moved contribution's index
-    for b in range(kp1):
-        posr[dep[row, b]] = b
-    idx = 0  # the moved contribution's index at solution gray(g), updated as one bit flips
-    best = memo[0] + delta[0]
-    memo[0] = best
-    arg_g = 0
-    for g in range(1, 1 << n):
-        j = 0  # the bit that changes between Gray codes g-1 and g: lowest set bit of g
-        while ((g >> j) & 1) == 0:
-            j += 1
-        if posr[j] >= 0:
-            idx ^= 1 << posr[j]
-        v = memo[g] + delta[idx]
-        memo[g] = v
-        if v > best:
+@njit(cache=True, inline="always")
+def _best_of_block(land, m, best, arg_g):
+    """The first maximum in rank order of (best at arg_g) and block ``m``'s scores (current)."""
+    for g in range(m << BLOCK_BITS, min((m + 1) << BLOCK_BITS, land.scores.shape[0])):
+        v = land.scores[g]
+        if v > best or (v == best and g < arg_g):
             best = v
             arg_g = g
+    return best, arg_g
+
+
+_SPLIT = 9  # the bound pass reads a block's fixed index as a xor of two tables (2**9 entries)
+
+
+@njit(cache=True)
+def redraw_and_rescore(land, row, key):
+    """The market moves: redraw bit ``row``'s contributions (:func:`redraw_row`) of ``land`` (a
+    run's state with its own table, and its own lazy scores when there is a memo) and return the
+    new (maximum score, a solution reaching it).
+
+    With a memo only the moved contribution changes, by delta[idx] (idx: its packed index), so
+    every score is shifted by it. The shift is logged, not applied: a block's scores take the
+    moves they missed when read (:func:`catch_up`; the shifted scores can differ from a fresh sum
+    in the last bit, and every rule reads them, so the run stays consistent). For the maximum,
+    each block keeps an upper bound of its scores, raised at each move by the largest delta its
+    solutions can get (the moved contribution's bits from 3 up are fixed in a block; rounding is
+    monotone, so the raised bound still bounds the rounded shifted scores); only the blocks whose
+    bound reaches the best score found so far (starting from the old optimum's block) are brought
+    up to date and scanned. The result is the exact maximum of all shifted scores, and the first
+    maximum in enumeration order wins, as in :func:`global_max_score`. Without a memo the maximum
+    is searched again.
+    """
+    dep, table = land.dep, land.table
+    n, kp1 = dep.shape
+    if land.memo.shape[0] != 1 << n:
+        redraw_row(table, row, key)
+        return global_max_score(dep, table, land.memo)
+    old = table[row].copy()
+    redraw_row(table, row, key)
+    e = land.moves
+    land.move_row[e] = row
+    land.move_delta[e] = (table[row] - old) / n
+    for r in range(1 << BLOCK_BITS):
+        land.move_low[e, r] = packed_index(r ^ (r >> 1), dep, row)
+    land.moves = e + 1
+    delta = land.move_delta[e]
+    # rise[x]: the largest delta in a block where the moved contribution's index reads x
+    free = 0  # positions in its index of bits below BLOCK_BITS (they vary within a block)
+    for b in range(kp1):
+        if dep[row, b] < BLOCK_BITS:
+            free |= 1 << b
+    rise = np.empty(delta.shape[0])
+    for x in range(delta.shape[0]):
+        top = -np.inf
+        sub = free
+        while True:  # every setting of the free positions
+            top = max(top, delta[(x & ~free) | sub])
+            if sub == 0:
+                break
+            sub = (sub - 1) & free
+        rise[x] = top
+    m_opt = gray_rank(land.optimum) >> BLOCK_BITS  # the old optimum's block: a first best
+    catch_up(land, m_opt)
+    best, arg_g = _best_of_block(land, m_opt, -np.inf, 0)
+    exact = land.bound[m_opt]  # already shifted: the pass's raise (maybe negative) is undone below
+    # block m = hi * 2**_SPLIT + lo reads index at gray(m * 8) = gray(hi ...) ^ gray(lo * 8)
+    n_blocks = land.bound.shape[0]
+    low = np.empty(min(n_blocks, 1 << _SPLIT), np.int64)
+    for lo in range(low.shape[0]):
+        g = lo << BLOCK_BITS
+        low[lo] = packed_index(g ^ (g >> 1), dep, row)
+    for hi in range((n_blocks + low.shape[0] - 1) // low.shape[0]):
+        g = hi << (_SPLIT + BLOCK_BITS)
+        x_hi = packed_index(g ^ (g >> 1), dep, row)
+        m0 = hi * low.shape[0]
+        for lo in range(low.shape[0]):
+            m = m0 + lo
+            top = land.bound[m] + rise[x_hi ^ low[lo]]
+            land.bound[m] = top
+            if top >= best:
+                if land.stamp[m] != land.moves:
+                    catch_up(land, m)
+                best, arg_g = _best_of_block(land, m, best, arg_g)
+    land.bound[m_opt] = exact
     return best, arg_g ^ (arg_g >> 1)

@@ -24,7 +24,7 @@ BYTES_PER_DIRECTED_TIE = 17
 BUILD_BYTES_PER_DIRECTED_TIE = 25
 BYTES_PER_EMPLOYEE = 200
 BUILD_BYTES_PER_EMPLOYEE = 50
-BYTES_PER_CUSTOMER = 12
+BYTES_PER_CUSTOMER = 21  # their rows, the word-of-mouth share kept and its flag
 BYTES_PER_SERIES_CELL = 8 * 3  # kernel output, DataFrame, Parquet buffer
 RUNTIME_BYTES = 250 * 2**20  # Python, NumPy, Numba, pandas and pyarrow loaded (measured RSS)
 # a sweep's plan: a validated Scenario and its table row per design point, a run spec per run
@@ -59,10 +59,11 @@ def estimate_run_bytes(cfg: Scenario, steps: int | None = None) -> dict[str, flo
         "graph": graph + max(build - graph - agents, 0.0),  # the CSR, or the build's peak
         "agents": agents,
         # the contribution table, its working copy in the kernel, the block table of the exact
-        # maximum (8 values per table entry), the score memo (a second copy when turbulence may
-        # rewrite it)
+        # maximum (8 values per table entry), the score memo and its blocks' bounds (one per 8
+        # scores); when turbulence may move the market, the run's own scores (at most as many
+        # as the memo; only the blocks read are written), bounds and stamps
         "landscape": 10.0 * land.nk_n * 2 ** (land.nk_k + 1) * 8
-        + (1 + (land.p_turbulence > 0)) * memo_size(land.nk_n, land.nk_k) * 8,
+        + (1.125 + 1.25 * (land.p_turbulence > 0)) * memo_size(land.nk_n, land.nk_k) * 8,
         "series": (steps + 1) * 32 * BYTES_PER_SERIES_CELL,
         "runtime": RUNTIME_BYTES,
     }

@@ -6,8 +6,8 @@ world the run was built from (graph, units, thresholds), the run's parameters an
 kernel (``sim.kernel``) and the Mesa model (``sim.model``) each own one, built by :func:`new_state`,
 and every phase (``sim.phases``) and per-agent rule (``sim.rules``) is a function of it.
 
-Arrays are written in place and never rebound (except the landscape's table and memo, which the
-run copies when the market first moves), so the NumPy arrays the Python side holds
+Arrays are written in place and never rebound (except the landscape's, which the run replaces
+by its own when the market first moves), so the NumPy arrays the Python side holds
 (``State.arrays``) are the same memory the compiled code writes: the Mesa agents read their rows
 from them. Synchronous phases write the next values into the ``*_next`` rows and copy them over
 at the end of the phase (read step t, write step t+1).
@@ -28,11 +28,18 @@ Fields (shapes: E employees, C customers, D CSR entries, N landscape bits, K its
     ideas:     idea_stage (E; i8: Stage, one slot per employee), idea_solution, idea_t_submit,
                idea_t_stage, idea_origin (E; i8), idea_sponsored (E; b1)
     customers: adopted, adopted_next (C; b1), adopted_share (f8: share of customers who had
-               adopted at the end of the previous step)
-    landscape: table (N, 2**(K+1); f8), memo (2**N or 0; f8: every solution's score,
-               ``sim.landscape``): the world's until the market first moves, then the run's own
-               copies (own_landscape, b1; a copy costs about 2 ms at N = 20, and most runs of a
-               sweep share one world); max_score (f8), optimum (i8)
+               adopted at the end of the previous step), wom_share (C; f8: the weighted share of
+               adopters among a customer's contacts), wom_stale (C; b1: a contact adopted since
+               it was summed)
+    landscape: table (N, 2**(K+1); f8), memo (2**N or 0; f8: every solution's score as built,
+               ``sim.landscape``), bound (2**N / 8; f8: each block of 8 ranks' highest score):
+               the world's (never written: most runs of a sweep share one world) until the
+               market first moves (own_landscape, b1), then the run's own table and bounds;
+               moves (i8: the market's moves so far), scores (2**N once it moved; f8: the run's
+               scores, a block shifted when read), stamp (one per block; i8: moves its scores
+               have seen, 0: none kept yet), move_row, move_delta, move_low (S, S x 2**(K+1),
+               S x 8; i8, f8, i8: each move's row, shift, and the row's index at gray(0 .. 7));
+               max_score (f8), optimum (i8)
     org:       t (i8: step being run), deployed, code, code_known (i8), deployed_fitness,
                code_fitness, initial_fitness (f8), code_at_start, code_known_at_start (i8: the code
                as of step t, which socialization reads), counts (len(Count); i8: this step's
@@ -88,8 +95,11 @@ FIELDS = (
     ("idea_sponsored", _B1), ("idea_origin", _I8),
     # customers
     ("adopted", _B1), ("adopted_next", _B1), ("adopted_share", types.float64),
+    ("wom_share", _F8), ("wom_stale", _B1),
     # landscape
-    ("table", _F8_2D), ("memo", _F8), ("own_landscape", types.boolean), ("max_score", types.float64),
+    ("table", _F8_2D), ("memo", _F8), ("bound", _F8), ("own_landscape", types.boolean),
+    ("moves", types.int64), ("scores", _F8), ("stamp", _I8), ("move_row", _I8),
+    ("move_delta", _F8_2D), ("move_low", _I8_2D), ("max_score", types.float64),
     ("optimum", types.int64),
     # organisation
     ("t", types.int64), ("deployed", types.int64), ("deployed_fitness", types.float64),
@@ -185,7 +195,8 @@ def _make(unit, threshold, slow, access, influencer, indptr, nbr, kind, eu, adv_
           platform, platform_next, solution, solution_next, known, fitness, fitness_next, shared,
           shared_next, origin, origin_next, t_changed, ever_submitted, idea_stage, idea_solution,
           idea_t_submit, idea_t_stage, idea_sponsored, idea_origin, adopted, adopted_next,
-          adopted_share, table, memo, own_landscape, max_score, optimum, t, deployed,
+          adopted_share, wom_share, wom_stale, table, memo, bound, own_landscape, moves, scores,
+          stamp, move_row, move_delta, move_low, max_score, optimum, t, deployed,
           deployed_fitness, code, code_known, code_fitness, initial_fitness, code_at_start,
           code_known_at_start, counts, moved, due, priority, ones, pool, pool_size, series,
           lead_hist, tally):
@@ -239,9 +250,18 @@ def _make(unit, threshold, slow, access, influencer, indptr, nbr, kind, eu, adv_
     s.adopted = adopted
     s.adopted_next = adopted_next
     s.adopted_share = adopted_share
+    s.wom_share = wom_share
+    s.wom_stale = wom_stale
     s.table = table
     s.memo = memo
+    s.bound = bound
     s.own_landscape = own_landscape
+    s.moves = moves
+    s.scores = scores
+    s.stamp = stamp
+    s.move_row = move_row
+    s.move_delta = move_delta
+    s.move_low = move_low
     s.max_score = max_score
     s.optimum = optimum
     s.t = t
@@ -301,8 +321,12 @@ def new_state(world: World, inputs: Inputs, seed: int, steps: int) -> State | Pl
         "idea_origin": e_i8(),
         "adopted": np.zeros(n_cust, np.bool_), "adopted_next": np.zeros(n_cust, np.bool_),
         "adopted_share": 0.0,
-        # only turbulence rewrites the table and the memo: it copies them first (own_landscape)
-        "table": land.table, "memo": land.memo, "own_landscape": False,
+        "wom_share": np.zeros(n_cust), "wom_stale": np.ones(n_cust, np.bool_),
+        # only turbulence changes the landscape: the run's own table and scores (own_landscape)
+        "table": land.table, "memo": land.memo, "bound": land.bound, "own_landscape": False,
+        "moves": 0, "scores": np.empty(0), "stamp": np.empty(0, np.int64),
+        "move_row": np.empty(0, np.int64), "move_delta": np.empty((0, land.table.shape[1])),
+        "move_low": np.empty((0, 8), np.int64),
         "max_score": float(land.max_score),
         "optimum": int(land.optimum),
         "t": 0, "deployed": 0, "deployed_fitness": 0.0, "code": 0, "code_known": 0,

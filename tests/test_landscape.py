@@ -145,3 +145,57 @@ def test_compiled_block_sums_equal_the_plain_loop():
     for n in (1, 5, 20):
         row = rng.integers(0, 92, 4 * n) * 8 + rng.integers(0, 2, 4 * n)  # unaligned rows too
         assert call(blocks, row, n) == _block_sums_py(blocks, row, n)
+
+
+@pytest.mark.parametrize("n,k,coarse", [(2, 1, False), (5, 2, True), (10, 3, False), (10, 3, True),
+                                        (13, 5, True)])
+def test_lazy_turbulence_equals_shifting_every_score(n, k, coarse):
+    """Turbulence keeps a run's scores lazily and searches the new maximum in the blocks whose
+    bound can reach it: every score read, the maximum and its solution (the first in rank order;
+    coarse tables tie often) equal shifting every score of the memo at each move, bit for bit."""
+    from dataclasses import replace
+
+    from numba import njit
+
+    from sim.landscape import Landscape, block_bounds, current_score, gray_rank
+    from sim.params import build_inputs
+    from sim.rules.market import turbulence, turbulence_row
+    from sim.state import new_state
+    from sim.world import build_world
+    from tests.conftest import small
+
+    @njit
+    def move(s, key, ranks):  # the market moves, then scores are read as the rules read them
+        turbulence(s, key)
+        out = np.empty(ranks.shape[0])
+        for i in range(ranks.shape[0]):
+            out[i] = current_score(s, ranks[i])
+        return s.max_score, s.optimum, out
+
+    steps = 40
+    cfg = small(landscape={"nk_n": n, "nk_k": k, "p_turbulence": 1.0})
+    world = build_world(cfg, 5)
+    land = world.landscape
+    if coarse:
+        table = np.round(land.table * 4) / 4
+        memo = np.empty(1 << n)
+        best, arg = global_max_score(land.dep, table, memo)
+        land = Landscape(land.dep, table, best, land.exponent, arg, memo, block_bounds(memo))
+        world = replace(world, landscape=land)
+    s = new_state(world, build_inputs(cfg, steps), 5, steps)
+    table, memo, built = land.table.copy(), land.memo.copy(), land.memo.copy()
+    sols = np.arange(1 << n) ^ (np.arange(1 << n) >> 1)
+    rng = np.random.default_rng(n)
+    for t in range(steps):
+        key = key_for(5, 20, t)
+        row = turbulence_row(1.0, n, key)
+        old = table[row].copy()
+        redraw_row(table, row, key)
+        idx = sum(((sols >> int(d)) & 1) << b for b, d in enumerate(land.dep[row]))
+        memo += ((table[row] - old) / n)[idx]
+        ranks = rng.integers(0, 1 << n, 8)
+        best, optimum, read = move(s, key, ranks)
+        g = int(np.argmax(memo))  # the first maximum in rank order
+        assert (best, optimum) == (memo[g], sols[g]) and gray_rank(optimum) == g
+        assert np.array_equal(read, memo[ranks])
+    assert np.array_equal(land.memo, built)  # the world's memo is never written

@@ -146,8 +146,12 @@ def learn(s, i, key_socialize, key_turnover):
     leave, and a newcomer takes the seat (R6c: same unit, ties, contacts and socialization rate;
     an idea the predecessor left in the funnel stays there)."""
     nk_n = s.dep.shape[0]
-    # conformity: Culture sets the rate; slow learners' seats keep their own (March's mixed case)
-    p_soc = s.const[Const.P_SOCIALIZE_SLOW] if s.slow[i] else s.mech[s.t, Mech.P_SOCIALIZE]
+    # conformity: Culture sets the rate; slow learners' seats keep their own (March's mixed case).
+    # Not one expression choosing between the arrays: a field array read in each branch is
+    # reference-counted with a release LLVM merges after them, which Numba's pruning misses
+    p_soc = s.mech[s.t, Mech.P_SOCIALIZE]
+    if s.slow[i]:
+        p_soc = s.const[Const.P_SOCIALIZE_SLOW]
     sol, known = socialize(s.solution[i], s.known[i], s.code_at_start, s.code_known_at_start, p_soc,
                            s.soc_rule, key_socialize, i)
     s.known[i] = known

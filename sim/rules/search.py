@@ -181,6 +181,14 @@ def feed_pool(s, key_feed):
     s.pool[:w] = top
 
 
+@njit(cache=True)
+def _post(s, r):
+    """The feed's ``r``-th post. A function of its own: feed_post reads the pool in several
+    branches, and a field array read in a branch costs an atomic increment and decrement that
+    Numba's pruning misses (see ``sim.landscape.fitness_of``)."""
+    return s.pool[r]
+
+
 @njit(cache=True, inline="always")
 def feed_post(s, i, key_feed):
     """R3f: the post employee ``i`` reads in the feed (-1: none); its own post is skipped.
@@ -193,22 +201,22 @@ def feed_post(s, i, key_feed):
     rule = s.feed_rule
     window = min(n, int(s.const[Const.FEED_WINDOW]))
     if rule == FeedRule.BEST:
-        j = s.pool[0]
+        j = _post(s, 0)
         if j == i:
-            return s.pool[1] if n > 1 else -1
+            return _post(s, 1) if n > 1 else -1
         return j
     if rule == FeedRule.DIVERSE:
         need = (s.dep.shape[0] + 3) // 4
         for r in range(window):
-            j = s.pool[r]
+            j = _post(s, r)
             if j != i and popcount(s.solution[i] ^ s.solution[j]) >= need:
                 return j
         return -1
     width = window if rule == FeedRule.RECENT else n
     r = randint(key_feed, i, 1, width)
-    j = s.pool[r]
+    j = _post(s, r)
     if j == i:
-        return s.pool[(r + 1) % width] if width > 1 else -1
+        return _post(s, (r + 1) % width) if width > 1 else -1
     return j
 
 

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 ENV_CACHE = "PACTSIM_WORLD_CACHE"
 """Bytes of worlds a process keeps (``64M``, ``0`` for none; default :data:`DEFAULT_BYTES`)."""
-DEFAULT_BYTES = 64 * 2**20  # 7 worlds of the default N = 20 (an 8 MiB score memo each)
+DEFAULT_BYTES = 64 * 2**20  # 7 worlds of the default N = 20 (a 9 MiB score memo and bounds each)
 
 WORLD_INPUTS = (
     "population",

@@ -1,6 +1,7 @@
 """Kernel throughput against its floor: employee-steps per second of the bare step, the kernel and
 the whole ``sim.simulate`` for the baseline scenario (customers scale 2:1) at 1,000, 10,000 and
-100,000 employees, their ratios, plus the first-call time with a warm and a cold Numba cache.
+100,000 employees, their ratios, the kernel's cost per employee-step at the smallest size with
+and without turbulence, plus the first-call time with a warm and a cold Numba cache.
 
 The bare step is the floor a step of any agent-based model on this graph pays: per agent one scan
 of its neighbours and one counter-based draw (``sim.rng``), written synchronously, on a
@@ -126,6 +127,19 @@ def baseline_rates(n: int, steps: int, repeat: int) -> dict[str, float]:
             "simulate": simulate_rate(cfg, n, steps, repeat), "build": build}
 
 
+def turbulence_free_rate(n: int, steps: int, repeat: int) -> float:
+    """Employee-steps per second of the kernel on the baseline at ``n`` with a market that never
+    moves: what turbulence costs is the difference."""
+    import sim
+    from sim.params import build_inputs
+    from sim.world import build_world
+
+    cfg = sim.load_scenario("baseline", [f"population.n_employees={n}",
+                                         f"population.n_customers={2 * n}",
+                                         "landscape.p_turbulence=0"])
+    return kernel_rate(build_world(cfg, 1), build_inputs(cfg, steps), n, steps, repeat)
+
+
 def first_call(cache_dir: str | None) -> float:
     env = dict(os.environ)
     if cache_dir:
@@ -154,6 +168,11 @@ def main() -> None:
         n0, r0 = first
         print(f"kernel cost per employee-step at {args.sizes[-1]:,} / at {n0:,}: "
               f"{r0['kernel'] / r['kernel']:.2f}x")
+    if first:
+        n0, r0 = first
+        calm = turbulence_free_rate(n0, args.steps, args.repeat)
+        print(f"turbulence at {n0:,}: {1e9 / r0['kernel']:.0f} ns per employee-step, "
+              f"{1e9 / calm:.0f} without (landscape.p_turbulence = 0)")
     with tempfile.TemporaryDirectory() as cold:
         print(f"first call, cold Numba cache: {first_call(cold):.2f} s")
     print(f"first call, warm Numba cache: {first_call(None):.2f} s")
