@@ -160,16 +160,20 @@ def _foreign_results(out: Path) -> list[Path]:
     return [p for p in found if not _ours(metas.get(p))]
 
 
+def _manifest_or_why(out: Path) -> tuple[dict | None, str | None]:
+    """The folder's raw manifest, or None with why it cannot be read (None when it has none)."""
+    try:
+        return _raw_manifest(out), None
+    except ConfigError as e:
+        return None, str(e)
+
+
 def check_folder(out: Path, plan: Plan) -> tuple[mf.Manifest | None, str | None]:
     """Refuse to mix results of another experiment (or another version of it, or of the code) into
     ``out``; return its manifest when it holds an earlier part of this sweep, and a note when its
     manifest is missing or unreadable but its chunks vouch for the sweep (it is rebuilt)."""
     own_paths(out)
-    try:
-        data = _raw_manifest(out)
-        broken = None
-    except ConfigError as e:
-        data, broken = None, str(e)
+    data, broken = _manifest_or_why(out)
     if data is None:
         foreign = _foreign_results(out)
         if foreign:
@@ -217,11 +221,7 @@ def clear(out: Path) -> None:
     only when a sweep's manifest, or the records in its chunks, say a sweep wrote it; another
     tool's manifest, or result files no sweep recorded, are refused."""
     own_paths(out)
-    try:
-        data = _raw_manifest(out)
-        broken = None
-    except ConfigError as e:
-        data, broken = None, str(e)
+    data, broken = _manifest_or_why(out)
     if data is not None and data.get("kind") != "sweep":
         raise ConfigError(f"{out}: holds other results (manifest kind {data.get('kind')!r}), "
                           "not a sweep's; --fresh only clears sweep folders: use --out elsewhere")
