@@ -147,8 +147,13 @@ def test_compiled_block_sums_equal_the_plain_loop():
         assert call(blocks, row, n) == _block_sums_py(blocks, row, n)
 
 
-@pytest.mark.parametrize("n,k,coarse", [(2, 1, False), (5, 2, True), (10, 3, False), (10, 3, True),
-                                        (13, 5, True)])
+_SLOW = pytest.mark.slow  # about 2.7 s each; one case stays in the fast tier
+
+
+@pytest.mark.parametrize("n,k,coarse", [(10, 3, True), pytest.param(2, 1, False, marks=_SLOW),
+                                        pytest.param(5, 2, True, marks=_SLOW),
+                                        pytest.param(10, 3, False, marks=_SLOW),
+                                        pytest.param(13, 5, True, marks=_SLOW)])
 def test_lazy_turbulence_equals_shifting_every_score(n, k, coarse):
     """Turbulence keeps a run's scores lazily and searches the new maximum in the blocks whose
     bound can reach it: every score read, the maximum and its solution (the first in rank order;
