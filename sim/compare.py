@@ -41,11 +41,13 @@ def _paired(a: np.ndarray, b: np.ndarray) -> dict:
 
 
 def _never(flags: np.ndarray) -> dict:
-    from statsmodels.stats.proportion import proportion_confint
+    """The share of runs that never reached the target, with its Wilson interval."""
+    import pandas as pd
 
-    k, n = int(flags.sum()), len(flags)
-    lo, hi = proportion_confint(k, n, alpha=1 - LEVEL, method="wilson")
-    return {"p": k / n, "lo": float(lo), "hi": float(hi), "n": n}
+    from sim.robustness import share
+
+    p, lo, hi, n = share(pd.Series(flags), LEVEL)
+    return {"p": p, "lo": lo, "hi": hi, "n": n}
 
 
 def compare(a, b, replicates: int, steps: int | None = None) -> dict:

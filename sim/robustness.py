@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from sim import analysis as an
+from sim.report_sections import _oname
 
 LEVEL = 0.95
 COVERAGE_MIN = 0.5
@@ -133,9 +134,7 @@ def _orders_claims(res: an.Results, y: pd.DataFrame, outcome: str) -> list[Claim
 
 
 def _mix_claims(res: an.Results, y: pd.DataFrame, outcome: str) -> list[Claim]:
-    from sim.analysis import _even_mix_point
-
-    even = _even_mix_point(res, res.points)
+    even = an.baseline_point(res)  # a mix design's reference: the most even split
     if even is None:
         return []
     sign = an.better_sign(outcome)
@@ -168,10 +167,6 @@ def claims(res: an.Results, outcome: str = an.SPEED) -> list[Claim]:
     state none: Sobol indices, plain points)."""
     make = _CLAIMS.get(res.design.analysis)
     return make(res, world_matrix(res, outcome), outcome) if make else []
-
-
-def _oname(outcome: str) -> str:
-    return "time to target" if outcome == an.SPEED else outcome.replace("_", " ")
 
 
 def share(holds: pd.Series, level: float = LEVEL) -> tuple[float, float, float, int]:
