@@ -123,7 +123,7 @@ def _choose(page, label: str, option: str) -> None:
 def _open_tab(page, name: str, marker) -> None:
     """Click a tab until ``marker`` shows (a click during a re-render of the tabs can be lost)."""
     for _ in range(3):
-        page.get_by_role("tab", name=name).click()
+        page.get_by_role("tab", name=name, exact=True).click()
         try:
             marker.wait_for(timeout=5_000)
             return
@@ -140,7 +140,7 @@ def _shot(page, name: str) -> None:
 @pytest.mark.slow
 @pytest.mark.browser
 def test_view_in_the_browser(server, tmp_path):
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     url, proc = server
     port = urlparse(url).port
@@ -239,7 +239,7 @@ def test_view_in_the_browser(server, tmp_path):
             time.sleep(3.0)
             w2, t2 = _week(page), time.monotonic()
             play.click()  # Pause
-            page.get_by_role("button", name="Play").wait_for(timeout=10_000)
+            page.get_by_role("button", name="Play", exact=True).wait_for(timeout=10_000)
             w_paused = _week(page)
             time.sleep(1.0)
             lag = _week(page) - w_paused
@@ -253,7 +253,7 @@ def test_view_in_the_browser(server, tmp_path):
             page.locator(".pactsim-finished").wait_for(timeout=60_000)
             assert _week(page) == 156
             page.locator(".pactsim-play:disabled").wait_for(timeout=10_000)  # Play ends, then greys
-            assert page.locator(".pactsim-step").is_disabled()
+            expect(page.locator(".pactsim-step")).to_be_disabled(timeout=10_000)
             _shot(page, "view-finished.png")
 
             # seeds typed in the page are validated against the schema, with a message
@@ -262,14 +262,14 @@ def test_view_in_the_browser(server, tmp_path):
                                  (str(2**64), f"seed {2**64}: must be from 0")):
                 seed.fill(bad)
                 page.get_by_text(message).first.wait_for(timeout=10_000)
-                assert new_run.is_disabled()
+                expect(new_run).to_be_disabled(timeout=10_000)
             seed.fill("3")
             page.get_by_text("with the new settings (seed)").wait_for(timeout=10_000)
 
             # Compare: N seeds, then A and B on the same seed
             _open_tab(page, "Compare: seeds and A/B", page.locator(".pactsim-run-seeds"))
             page.get_by_label("How many seeds").fill("6")
-            page.get_by_role("button", name="Run 6 seeds (from seed 3)").click()
+            page.get_by_role("button", name="Run 6 seeds (from seed 3)", exact=True).click()
             summary = page.locator(".pactsim-ensemble-summary")
             summary.wait_for(timeout=60_000)
             assert summary.inner_text().startswith("these settings: 6 runs, ")
@@ -285,7 +285,7 @@ def test_view_in_the_browser(server, tmp_path):
             page.locator(".pactsim-ab-b").wait_for(timeout=60_000)
             assert page.locator(".pactsim-ab-a").inner_text().startswith("A (seed 3): ")
             assert page.locator(".pactsim-ab-b").inner_text().startswith("B (seed 3): ")
-            assert summary.is_visible()  # the seeds' result stays beside A/B
+            expect(summary).to_be_visible()  # the seeds' result stays beside A/B
             _shot(page, "view-compare.png")
             _open_tab(page, "About this model", page.get_by_text("What to try"))
             page.get_by_text(open(ROOT / "scenarios" / "full_pact.toml").read().split(
@@ -303,8 +303,9 @@ def test_view_in_the_browser(server, tmp_path):
             share.press("End")
             page.get_by_text("budget shares sum to 1.75; they must sum to 1").wait_for(
                 timeout=10_000)
-            assert new_run.is_disabled()
-            page.get_by_role("button", name="Scale the shares to sum to 1 (now 1.75)").click()
+            expect(new_run).to_be_disabled(timeout=10_000)
+            page.get_by_role("button", name="Scale the shares to sum to 1 (now 1.75)",
+                             exact=True).click()
             page.get_by_text("budget shares sum to").wait_for(state="detached", timeout=10_000)
             new_run.click()
             _open_tab(page, "Live run", page.get_by_text("budget 2: Process 1.00, Advocates 0.28"))
