@@ -12,12 +12,16 @@ shared: its load average is printed with every line), with the CPU time of the s
 and of its worker processes (2, 3). Then ``--workers 2`` / in-process. All must give the same
 outcomes (checked by digest).
 
+``--busy N`` runs N processes that keep a core busy each (spinning Python loops) for the whole
+comparison: a machine shared with other work, where ``--workers 2`` must not be slower than
+in-process.
+
 ``--full`` then times the full pact_budget (286 mixes x 10 replicates, 156 steps, 1,000
 employees) as a user runs it: ``python -m sim sweep pact_budget --workers 2 --fresh --out DIR``
 (``--full-workers`` to choose the count, 0: in-process).
 
 Run: .venv/bin/python tests/benchmarks/bench_sweep.py [--step 0.25] [--replicates 2]
-     [--employees 1000] [--steps 156] [--repeats 2] [--no-dask] [--full]
+     [--employees 1000] [--steps 156] [--repeats 2] [--no-dask] [--busy N] [--full]
 """
 
 from __future__ import annotations
@@ -59,6 +63,14 @@ def _children_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
+BUSY = "while True: pass"
+
+
+def busy(n: int) -> list[subprocess.Popen]:
+    """``n`` processes that each keep one core busy until killed (a machine shared with others)."""
+    return [subprocess.Popen([sys.executable, "-c", BUSY]) for _ in range(n)]
+
+
 def full_sweep(workers: int, out: Path) -> float:
     """Wall time of ``python -m sim sweep pact_budget [--workers N] --fresh --out out``."""
     cmd = [sys.executable, "-m", "sim", "sweep", "pact_budget", "--fresh", "--out", str(out)]
@@ -84,6 +96,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=156)
     ap.add_argument("--repeats", type=int, default=2, help="interleaved repeats of each sweep")
     ap.add_argument("--no-dask", action="store_true", help="leave out the Dask executors")
+    ap.add_argument("--busy", type=int, default=0, help="processes keeping a core busy each")
     ap.add_argument("--full", action="store_true", help="then time the full pact_budget")
     ap.add_argument("--full-workers", type=int, default=2)
     args = ap.parse_args()
@@ -133,6 +146,10 @@ def main() -> None:
                       lambda: {"scheduler": cluster.scheduler_address}))
     best: dict[str, float] = {}
     digests: set[str] = set()
+    hogs = busy(args.busy)
+    if hogs:
+        time.sleep(2.0)  # let the load average see them
+        print(f"  {len(hogs)} busy processes running ({_load()})")
     try:
         for rep in range(args.repeats):
             for label, kw in kinds:
@@ -145,6 +162,9 @@ def main() -> None:
                 best[label] = min(best.get(label, float("inf")), seconds)
                 digests.add(frame_digest(pd.read_parquet(out / "runs.parquet")))
     finally:
+        for h in hogs:
+            h.kill()
+            h.wait()
         if cluster is not None:
             cluster.close()
     print(f"identical results across executors and repeats: {len(digests) == 1} "
