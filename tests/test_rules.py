@@ -31,6 +31,23 @@ def test_platform_rule_limits():
         assert technology.platform_next(1, 0, 0.49, 0.0, 0.0, 0.5, 0.0, K, agent) == 0
 
 
+def test_a_share_the_draw_makes_irrelevant_changes_no_decision():
+    """R1: when share_decides says the draw alone decides, the decision with any share equals the
+    one with share 0 (the kernel then skips summing it); the shortcut is taken often."""
+    rng = np.random.default_rng(3)
+    skipped = 0
+    for agent in range(3000):
+        rule, state = int(rng.integers(0, 2)), int(rng.choice([0, 2]))
+        p_ext, q, thr = rng.choice([0.0, 0.01, 0.3, 1.0]), rng.choice([0.0, 0.3, 1.0]), rng.random()
+        if technology.share_decides(rule, p_ext, q, K, agent):
+            continue
+        skipped += 1
+        for share in (0.0, 0.2, thr, 1.0):
+            assert (technology.platform_next(rule, state, share, p_ext, q, thr, 0.0, K, agent)
+                    == technology.platform_next(rule, state, 0.0, p_ext, q, thr, 0.0, K, agent))
+    assert skipped > 1000
+
+
 def test_platform_tie_activity():
     # latent platform tie: only if it exists at this Technology level and both ends are active
     assert ties.tie_active(2, 0.3, 1, 1, 5, 5, 0, 0.5)

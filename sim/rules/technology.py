@@ -31,6 +31,20 @@ def platform_next(rule, state, share, p_ext, q_adopt, threshold, p_lapse, key, a
     return state
 
 
+@njit(cache=True)
+def share_decides(rule, p_ext, q_adopt, key, agent):
+    """R1: can the adopting share change a non-user's decision this step (:func:`platform_next`,
+    its draw at slot 0)? Not when the draw alone decides: below p_ext it adopts whatever the share
+    (the external push), and under Bass at or above p_ext + q_adopt it cannot adopt (the share is
+    at most 1, and q_adopt >= 0: rounding is monotone, so p_ext + q_adopt * share is at most
+    p_ext + q_adopt as computed). Then the share need not be summed: a share of 0 gives the same
+    decision."""
+    u = uniform(key, agent, 0)
+    if u < p_ext:
+        return False
+    return rule != AdoptionRule.BASS or u < p_ext + q_adopt
+
+
 @njit(cache=True, inline="always")
 def adopting_share(s, i):
     """R1, R1w: the weighted share of active users among employee ``i``'s usable colleague ties
@@ -83,11 +97,13 @@ def plan_platform(s, i, key):
         if is_advocate(s.adv_rank[i], s.mech[s.t, Mech.N_ADVOCATES]):
             s.platform_next[i] = Platform.ACTIVE
             return
-    # an active user's decision does not depend on the share
-    share = 0.0 if state == Platform.ACTIVE else adopting_share(s, i)
-    s.platform_next[i] = platform_next(s.adoption_rule, state, share, s.mech[s.t, Mech.P_EXT],
-                                       s.const[Const.Q_ADOPT], s.threshold[i], s.mech[s.t, Mech.P_LAPSE],
-                                       key, i)
+    # an active user's decision does not depend on the share, nor a non-user's whose draw decides
+    p_ext, q_adopt = s.mech[s.t, Mech.P_EXT], s.const[Const.Q_ADOPT]
+    share = 0.0
+    if state != Platform.ACTIVE and share_decides(s.adoption_rule, p_ext, q_adopt, key, i):
+        share = adopting_share(s, i)
+    s.platform_next[i] = platform_next(s.adoption_rule, state, share, p_ext, q_adopt,
+                                       s.threshold[i], s.mech[s.t, Mech.P_LAPSE], key, i)
 
 
 @njit(cache=True, inline="always")
