@@ -7,7 +7,9 @@ The bare step is the floor a step of any agent-based model on this graph pays: p
 of its neighbours and one counter-based draw (``sim.rng``), written synchronously, on a
 small-world graph of mean degree 10 (a ring lattice with 10% of ties rewired). The kernel is timed
 on a world built beforehand; ``sim.simulate`` includes building the world and the results.
-Every figure is thread CPU time, the best of ``--repeat`` runs (one at 100,000 and more).
+Every figure is thread CPU time, the best of ``--repeat`` rounds (one at 100,000 and more); a
+round runs the bare step, the kernel and ``sim.simulate`` once each, in turn, so that each ratio
+compares runs made a few milliseconds apart (this machine's speed drifts from minute to minute).
 
 Run: .venv/bin/python tests/benchmarks/bench_kernel.py [--sizes 1000 10000 100000] [--steps 156]
 """
@@ -66,34 +68,26 @@ def _bare_steps():
     return run
 
 
-def bare_rate(n: int, steps: int, repeat: int) -> float:
-    """Agent-steps per second of the bare step at ``n`` agents (module docstring)."""
+def _thread_seconds(f) -> float:
+    t = time.thread_time()
+    f()
+    return time.thread_time() - t
+
+
+def bare_run(n: int, steps: int):
+    """A function running the bare step at ``n`` agents for ``steps`` steps (module docstring)."""
     import numpy as np
 
     indptr, nbr = _bare_graph(n)
     run = _bare_steps()
     state, nxt = np.zeros(n, np.int64), np.zeros(n, np.int64)
-    run(indptr, nbr, state, nxt, 2)
-    best = float("inf")
-    for _ in range(repeat):
+    run(indptr, nbr, state, nxt, 2)  # compile outside the timing
+
+    def once():
         state[:] = 0
-        t = time.thread_time()
         run(indptr, nbr, state, nxt, steps)
-        best = min(best, time.thread_time() - t)
-    return n * steps / best
 
-
-def simulate_rate(cfg, n: int, steps: int, repeat: int) -> float:
-    """Employee-steps per second of ``sim.simulate`` (world, kernel and results)."""
-    import sim
-
-    sim.simulate(cfg, seed=1, steps=2)
-    best = float("inf")
-    for _ in range(repeat):
-        t = time.thread_time()
-        sim.simulate(cfg, seed=1, steps=steps)
-        best = min(best, time.thread_time() - t)
-    return n * steps / best
+    return once
 
 
 def kernel_rate(world, inputs, n: int, steps: int, repeat: int) -> float:
@@ -101,30 +95,34 @@ def kernel_rate(world, inputs, n: int, steps: int, repeat: int) -> float:
     from sim.engine import run_arrays
 
     run_arrays(world, inputs, 1, 2)  # compile / load outside the timing
-    best = float("inf")
-    for _ in range(repeat):
-        t = time.thread_time()
-        run_arrays(world, inputs, 1, steps)
-        best = min(best, time.thread_time() - t)
+    best = min(_thread_seconds(lambda: run_arrays(world, inputs, 1, steps)) for _ in range(repeat))
     return n * steps / best
 
 
 def baseline_rates(n: int, steps: int, repeat: int) -> dict[str, float]:
-    """Employee-steps per second of the bare step, the kernel and ``sim.simulate``, and the
-    seconds to build the world, for the baseline at ``n``."""
+    """Employee-steps per second of the bare step, the kernel and ``sim.simulate`` (the best of
+    ``repeat`` interleaved rounds), and the seconds to build the world, for the baseline at
+    ``n``."""
     import sim
+    from sim.engine import run_arrays
     from sim.params import build_inputs
     from sim.world import build_world
 
     cfg = sim.load_scenario("baseline", [f"population.n_employees={n}",
                                          f"population.n_customers={2 * n}"])
     build_world(cfg, 2)  # compile / load outside the timing
-    t = time.thread_time()
-    world = build_world(cfg, 1)
-    build = time.thread_time() - t
-    return {"bare": bare_rate(n, steps, repeat),
-            "kernel": kernel_rate(world, build_inputs(cfg, steps), n, steps, repeat),
-            "simulate": simulate_rate(cfg, n, steps, repeat), "build": build}
+    build = _thread_seconds(lambda: build_world(cfg, 1))
+    world, inputs = build_world(cfg, 1), build_inputs(cfg, steps)
+    run_arrays(world, inputs, 1, 2)
+    sim.simulate(cfg, seed=1, steps=2)
+    runs = {"bare": bare_run(n, steps),
+            "kernel": lambda: run_arrays(world, inputs, 1, steps),
+            "simulate": lambda: sim.simulate(cfg, seed=1, steps=steps)}
+    best = dict.fromkeys(runs, float("inf"))
+    for _ in range(repeat):
+        for name, f in runs.items():
+            best[name] = min(best[name], _thread_seconds(f))
+    return {name: n * steps / seconds for name, seconds in best.items()} | {"build": build}
 
 
 def turbulence_free_rate(n: int, steps: int, repeat: int) -> float:
@@ -153,7 +151,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
     ap.add_argument("--steps", type=int, default=156)
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=7)
     args = ap.parse_args()
     print(f"{'employees':>10} {'bare step/s':>13} {'kernel/s':>11} {'simulate/s':>11} "
           f"{'kernel/bare':>12} {'simulate/bare':>14} {'world build s':>14}")
