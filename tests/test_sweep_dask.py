@@ -34,21 +34,24 @@ def assert_each_run_once(smoke, out, ref_out) -> None:
     pd.testing.assert_frame_equal(df, pd.read_parquet(ref / "runs.parquet"))
 
 
+def first_time(marker: str) -> bool:
+    """True once: makes the file ``marker`` (exclusively), False when it exists already. A fault
+    a task injects this way happens once, even across worker processes."""
+    try:
+        fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        return False
+    os.close(fd)
+    return True
+
+
 def crash_task(target: int, marker: str):
     """A batch task whose worker process exits abruptly (``os._exit``, like a killed worker: no
     clean-up, no exception to catch) on run ``target``: the first time only while ``marker`` (a
     file) does not exist yet, or every time with no marker."""
     def task(items, outcomes, timeseries, on_run=None):
-        if any(index == target for index, *_ in items):
-            if not marker:
-                os._exit(70)
-            try:
-                fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            except FileExistsError:
-                pass
-            else:
-                os.close(fd)
-                os._exit(70)
+        if any(index == target for index, *_ in items) and (not marker or first_time(marker)):
+            os._exit(70)
         return executors.execute_batch(items, outcomes, timeseries, on_run)
     return task
 

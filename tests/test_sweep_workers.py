@@ -13,7 +13,12 @@ import pytest
 
 from sim import sweep
 from sim.sweep import executors
-from tests.test_sweep_dask import assert_each_run_once, assert_same_results, crash_task
+from tests.test_sweep_dask import (
+    assert_each_run_once,
+    assert_same_results,
+    crash_task,
+    first_time,
+)
 
 
 class CrashingProcesses(executors.LocalProcesses):
@@ -180,14 +185,8 @@ def _stopping_task(target: int, marker: str):
     import signal
 
     def task(items, outcomes, timeseries, on_run=None):
-        if any(index == target for index, *_ in items):
-            try:
-                fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            except FileExistsError:
-                pass
-            else:
-                os.close(fd)
-                os.kill(os.getpid(), signal.SIGSTOP)
+        if any(index == target for index, *_ in items) and first_time(marker):
+            os.kill(os.getpid(), signal.SIGSTOP)
         return executors.execute_batch(items, outcomes, timeseries, on_run)
     return task
 
