@@ -20,9 +20,9 @@ from sim.rng import Stream, generator
 
 @dataclass(frozen=True)
 class SocialGraph:
-    """CSR graph. ``indptr`` int64 (n_nodes + 1); ``nbr`` int64, ``kind`` int8 and ``eu`` float64
+    """CSR graph. ``indptr`` int64 (n_nodes + 1); ``nbr`` int32, ``kind`` int8 and ``eu`` float64
     (n_directed_edges,): ``eu`` is a uniform draw per tie (the same in both directions) that decides
-    whether a latent platform tie exists at the current Technology level. ``adv_rank`` int64 (n_emp,):
+    whether a latent platform tie exists at the current Technology level. ``adv_rank`` int32 (n_emp,):
     0 for the first employee to become an advocate. ``contacts`` int64 (n_emp,): customer ties."""
 
     indptr: np.ndarray
@@ -144,6 +144,8 @@ def build_graph(pop: Population, g: GraphConfig, max_advocate_share: float,
     n_emp = pop.n_employees
     parts, adv_rank = _candidates(pop, g, max_advocate_share, advocate_placement, seed)
     indptr, nbr, kind, eu = _csr(parts, n_emp + pop.n_customers)  # consumes parts
+    # half the bytes of each tie the kernel's scans read; the schema keeps nodes below 12 million
+    nbr = nbr.astype(np.int32)
     contacts = np.zeros(n_emp, np.int64)
     if n_emp:
         contacts[:] = _count_kind(indptr[:n_emp + 1], kind, int(EdgeKind.EMP_CUST))
@@ -182,7 +184,7 @@ def _candidates(pop, g, max_advocate_share, advocate_placement, seed):
     deg = np.diff(_csr(list(parts), n_emp, False)[0])  # distinct colleagues
     tiebreak = rng.permutation(n_emp)
     order = _by_degree(deg, tiebreak) if advocate_placement == "centrality" else tiebreak
-    adv_rank = np.empty(n_emp, np.int64)
+    adv_rank = np.empty(n_emp, np.int32)
     adv_rank[order] = np.arange(n_emp)
 
     n_cand = int(np.ceil(max_advocate_share * n_emp))

@@ -16,12 +16,13 @@ Fields (shapes: E employees, C customers, D CSR entries, N landscape bits, K its
     world:     unit, threshold, slow (E; i8, f8, b1: a slow learner's seat), access (E; f8: the
                seat's fixed draw the platform's reach is compared with), influencer (C; b1),
                indptr (E+C+1; i8),
-               nbr, kind, eu (D; i8, i1, f8), adv_rank, contacts (E; i8), dep (N, K+1; i8),
+               nbr, kind, eu (D; i4, i1, f8), adv_rank (E; i4), contacts (E; i8), dep (N, K+1;
+               i8),
                exponent (f8)
     params:    mech (S, len(Mech); f8), const (len(Const); f8), adoption_rule, funnel_rule,
                soc_rule, feed_rule, search_rule, code_blank, reality, stop_converged, seed
                (i8)
-    employees: empowered, resourceful (E; b1), platform (E; i8: Platform), solution, known (E; i8:
+    employees: empowered, resourceful (E; b1), platform (E; i1: Platform), solution, known (E; i8:
                N-bit masks), fitness (E; f8), shared (E; b1: visible to colleagues), origin (E; i8:
                unit the solution came from), t_changed (E; i8: step its solution last changed),
                ever_submitted (E; b1), and the *_next rows of the synchronous phases
@@ -71,6 +72,8 @@ if TYPE_CHECKING:
 _I8, _F8, _B1 = types.Array(types.int64, 1, "C"), types.Array(types.float64, 1, "C"), \
     types.Array(types.boolean, 1, "C")
 _I8_2D, _F8_2D = types.Array(types.int64, 2, "C"), types.Array(types.float64, 2, "C")
+# rows read at random by the scans over ties, kept narrow so more of them stay in the cache
+_I4, _I1 = types.Array(types.int32, 1, "C"), types.Array(types.int8, 1, "C")
 
 # (name, Numba type): the one list of the run's variables; the proxy, the constructor and
 # ``new_state`` are made from it
@@ -78,15 +81,15 @@ FIELDS = (
     # world
     ("unit", _I8), ("threshold", _F8), ("slow", _B1), ("access", _F8),
     ("influencer", _B1),
-    ("indptr", _I8), ("nbr", _I8), ("kind", types.Array(types.int8, 1, "C")), ("eu", _F8),
-    ("adv_rank", _I8), ("contacts", _I8), ("dep", _I8_2D), ("exponent", types.float64),
+    ("indptr", _I8), ("nbr", _I4), ("kind", _I1), ("eu", _F8),
+    ("adv_rank", _I4), ("contacts", _I8), ("dep", _I8_2D), ("exponent", types.float64),
     # params
     ("mech", _F8_2D), ("const", _F8), ("adoption_rule", types.int64), ("funnel_rule", types.int64),
     ("soc_rule", types.int64), ("feed_rule", types.int64),
     ("search_rule", types.int64), ("code_blank", types.int64), ("reality", types.int64),
     ("stop_converged", types.int64), ("seed", types.int64),
     # employees
-    ("empowered", _B1), ("resourceful", _B1), ("platform", _I8), ("platform_next", _I8),
+    ("empowered", _B1), ("resourceful", _B1), ("platform", _I1), ("platform_next", _I1),
     ("solution", _I8), ("solution_next", _I8), ("known", _I8), ("fitness", _F8),
     ("fitness_next", _F8), ("shared", _B1), ("shared_next", _B1), ("origin", _I8),
     ("origin_next", _I8), ("t_changed", _I8), ("ever_submitted", _B1),
@@ -311,7 +314,7 @@ def new_state(world: World, inputs: Inputs, seed: int, steps: int) -> State | Pl
         "code_blank": inputs.code_blank, "reality": inputs.reality,
         "stop_converged": inputs.stop_converged, "seed": int(seed),
         "empowered": pop.empowered.copy(), "resourceful": pop.resourceful.copy(),
-        "platform": world.platform0.copy(), "platform_next": e_i8(), "solution": e_i8(),
+        "platform": world.platform0.copy(), "platform_next": np.zeros(n_emp, np.int8), "solution": e_i8(),
         "solution_next": e_i8(), "known": e_i8(), "fitness": np.zeros(n_emp),
         "fitness_next": np.zeros(n_emp), "shared": e_b1(), "shared_next": e_b1(),
         "origin": pop.unit.copy(), "origin_next": pop.unit.copy(), "t_changed": e_i8(),

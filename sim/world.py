@@ -25,7 +25,7 @@ class World:
     graph: SocialGraph
     landscape: Landscape
     threshold: np.ndarray  # float64 (n_emp,): adoption thresholds (threshold rule)
-    platform0: np.ndarray  # int64 (n_emp,): platform state at step 0 (seed users active)
+    platform0: np.ndarray  # int8 (n_emp,): platform state at step 0 (seed users active)
     slow: np.ndarray  # bool (n_emp,): seats of slow learners (mixed learners, March 1991)
 
 
@@ -38,7 +38,7 @@ def build_world(cfg: Scenario, seed: int) -> World:
                            cfg.landscape.kind)
     key = key_for(seed, Stream.POPULATION, 0)
     threshold = _thresholds(float(b.phi), float(b.phi_spread), key, p.n_employees)
-    platform0 = np.zeros(p.n_employees, np.int64)
+    platform0 = np.zeros(p.n_employees, np.int8)
     seeds = generator(seed, Stream.PLATFORM).permutation(p.n_employees)[:cfg.technology.n_seed_users]
     platform0[seeds] = Platform.ACTIVE
     slow = np.zeros(p.n_employees, np.bool_)

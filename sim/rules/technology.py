@@ -89,7 +89,7 @@ def plan_platform(s, i, key):
     an employee the platform does not reach cannot adopt it, and an advocate it reaches adopts it
     at once (R1c: advocates champion the platform, so their weight in colleagues' decisions is
     the weight of an adopter)."""
-    state = s.platform[i]
+    state = np.int64(s.platform[i])  # the row is int8; the rule returns Platform values (int64)
     if state != Platform.ACTIVE:
         if not reached(s.access[i], s.mech[s.t, Mech.REACH]):
             s.platform_next[i] = state
