@@ -284,10 +284,11 @@ def plan_search(s, i, key, key_feed, key_share, key_judge):
                                 int(s.const[Const.N_FLIP_HERO]), copy_error(s, i, best),
                                 s.mech[s.t, Mech.P_ACCEPT_WORSE], s, key, i)
     s.solution_next[i] = s2
-    s.fitness_next[i] = f2
-    s.known[i] |= s2 ^ sol
-    s.origin_next[i] = origin_after_search(s.origin[i], s.origin[best] if copied else 0,
-                                           s.unit[i], copied, s2 != sol)
+    if s2 != sol:  # an unchanged solution keeps its fitness and origin (apply_search)
+        s.fitness_next[i] = f2
+        s.known[i] |= s2 ^ sol
+        s.origin_next[i] = origin_after_search(s.origin[i], s.origin[best] if copied else 0,
+                                               s.unit[i], copied, True)
     s.shared_next[i] = shares_next(hero, is_advocate(s.adv_rank[i], s.mech[s.t, Mech.N_ADVOCATES]),
                                    s.mech[s.t, Mech.P_SHARE], s.const[Const.REL_SHARE_HERO],
                                    s.mech[s.t, Mech.REL_SHARE_ADVOCATE], key_share, i)
@@ -295,11 +296,13 @@ def plan_search(s, i, key, key_feed, key_share, key_judge):
 
 @njit(cache=True, inline="always")
 def apply_search(s, i):
-    """Take employee ``i``'s planned solution, fitness, origin and sharing; a changed solution
-    is stamped with the step (what the recent feed orders by)."""
+    """Take employee ``i``'s planned sharing and, if its solution changed, the solution, fitness
+    and origin, stamped with the step (what the recent feed orders by). A search that leaves the
+    solution as it was leaves its fitness and origin too (:func:`search`, :func:`origin_after_search`),
+    so :func:`plan_search` plans those only for a changed solution."""
+    s.shared[i] = s.shared_next[i]
     if s.solution_next[i] != s.solution[i]:
         s.t_changed[i] = s.t
-    s.solution[i] = s.solution_next[i]
-    s.fitness[i] = s.fitness_next[i]
-    s.origin[i] = s.origin_next[i]
-    s.shared[i] = s.shared_next[i]
+        s.solution[i] = s.solution_next[i]
+        s.fitness[i] = s.fitness_next[i]
+        s.origin[i] = s.origin_next[i]
