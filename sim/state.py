@@ -56,10 +56,15 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import numpy as np
+from llvmlite import ir
 from numba import config, njit, types
 from numba.core import cgutils
 from numba.core.datamodel import default_manager, models
+from numba.core.errors import TypingError
 from numba.core.extending import intrinsic, overload
+from numba.core.imputils import impl_ret_borrowed, lower_getattr_generic, lower_setattr_generic
+from numba.core.runtime.nrtdynmod import _meminfo_struct_type
+from numba.core.typing.templates import AttributeTemplate, infer_getattr
 from numba.experimental import structref
 
 from sim.enums import Count, Stage
@@ -151,8 +156,77 @@ class _BorrowedModel(models.StructModel):
 
 
 default_manager.register(BorrowedStateType, _BorrowedModel)
-structref.define_attributes(BorrowedStateType)
 BORROWED_TYPE = BorrowedStateType(FIELDS)
+
+# the fields a run assigns: the organisation's and the market's scalars, and the arrays of the
+# run's own landscape (bound to new arrays when the market first moves). Every other field keeps
+# what ``new_state`` gave it for the whole run (arrays are written in place, never rebound): the
+# borrowed view refuses to assign one (``_borrowed_setattr``), so this list cannot go stale
+WRITTEN = frozenset({"t", "moved", "pool_size", "deployed", "deployed_fitness", "code",
+                     "code_known", "code_fitness", "initial_fitness", "code_at_start",
+                     "code_known_at_start", "adopted_share", "own_landscape", "max_score",
+                     "optimum", "moves", "table", "scores", "stamp", "bound", "move_row",
+                     "move_delta", "move_low"})
+FIXED = frozenset(name for name, _ in FIELDS if name not in WRITTEN)
+
+
+def _load_invariant(builder, ptr):
+    """Load ``*ptr`` element by element, each load marked ``!invariant.load``."""
+    pointee = ptr.type.pointee
+    if isinstance(pointee, (ir.LiteralStructType, ir.ArrayType)):
+        n = len(pointee.elements) if isinstance(pointee, ir.LiteralStructType) else pointee.count
+        value = ir.Constant(pointee, ir.Undefined)
+        for k in range(n):
+            part = _load_invariant(builder, cgutils.gep_inbounds(builder, ptr, 0, k))
+            value = builder.insert_value(value, part, k)
+        return value
+    load = builder.load(ptr)
+    load.set_metadata("invariant.load", builder.module.add_metadata([]))
+    return load
+
+
+@infer_getattr
+class _BorrowedAttribute(AttributeTemplate):
+    key = BorrowedStateType
+
+    def generic_resolve(self, typ, attr):
+        return typ.field_dict.get(attr)
+
+
+@lower_setattr_generic(BorrowedStateType)
+def _borrowed_setattr(context, builder, sig, args, attr):
+    """A field of the borrowed state set, as a structref's is (the new value's reference taken,
+    the old one's released)."""
+    if attr in FIXED:
+        raise TypingError(f"the kernel assigns state field {attr!r}: add it to sim.state.WRITTEN")
+    (inst_type, val_type), (instance, val) = sig.args, args
+    dataval = structref._Utils(context, builder, inst_type).get_data_struct(instance)
+    casted = context.cast(builder, val, val_type, inst_type.field_dict[attr])
+    old = getattr(dataval, attr)
+    context.nrt.incref(builder, val_type, casted)
+    context.nrt.decref(builder, val_type, old)
+    setattr(dataval, attr, casted)
+
+
+@lower_getattr_generic(BorrowedStateType)
+def _borrowed_getattr(context, builder, typ, val, attr):
+    """A field of the borrowed state. The payload's address, the parameters and each fixed
+    array's descriptor (data pointer, shape, strides) never change while a kernel runs, and
+    saying so (``!invariant.load``) lets LLVM keep them in registers across the loops over
+    agents: without it every store into a row may, for all LLVM knows, have rebound an array or
+    changed a rule, so each agent's rule reloads them. The fields in ``WRITTEN`` are read anew
+    each time."""
+    meminfo = cgutils.create_struct_proxy(typ)(context, builder, value=val).meminfo
+    info = builder.bitcast(meminfo, _meminfo_struct_type.as_pointer())
+    data = _load_invariant(builder, cgutils.gep_inbounds(builder, info, 0, 3))  # MemInfo's data
+    payload_type = context.data_model_manager[typ.get_data_type()].get_value_type()
+    payload = builder.bitcast(data, payload_type.as_pointer())
+    dataval = cgutils.create_struct_proxy(typ.get_data_type())(context, builder, ref=payload)
+    if attr in FIXED:
+        value = _load_invariant(builder, dataval._get_ptr_by_name(attr))
+    else:
+        value = getattr(dataval, attr)
+    return impl_ret_borrowed(context, builder, typ.field_dict[attr], value)
 
 
 @intrinsic

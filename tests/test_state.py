@@ -155,3 +155,30 @@ def test_a_run_never_writes_its_worlds_landscape():
     assert series[:, Series.TURBULENCE].sum() > 5  # the market moved
     assert np.array_equal(world.landscape.table, table)
     assert np.array_equal(world.landscape.memo, memo)
+
+
+def test_the_kernel_assigns_only_the_fields_it_declares_written():
+    """The kernel's view of the state loads every field outside ``WRITTEN`` as invariant
+    (sim.state): assigning one through it must fail to compile, not run on stale values."""
+    from numba import njit
+    from numba.core.errors import TypingError
+
+    from sim.state import FIXED, WRITTEN, borrow
+
+    assert WRITTEN <= set(NAMES) and FIXED == set(NAMES) - WRITTEN
+    s = _state(small())
+
+    @njit
+    def set_step(state):
+        view = borrow(state)
+        view.t = 4
+        return view.t + view.seed
+
+    @njit
+    def set_seed(state):
+        view = borrow(state)
+        view.seed = 3
+
+    assert set_step(s) == 4 + 1
+    with pytest.raises(TypingError, match="WRITTEN"):
+        set_seed(s)
