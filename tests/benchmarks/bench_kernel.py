@@ -7,7 +7,8 @@ The bare step is the floor a step of any agent-based model on this graph pays: p
 of its neighbours and one counter-based draw (``sim.rng``), written synchronously, on a
 small-world graph of mean degree 10 (a ring lattice with 10% of ties rewired). The kernel is timed
 on a world built beforehand; ``sim.simulate`` includes building the world and the results.
-Every figure is thread CPU time, the best of ``--repeat`` rounds (one at 100,000 and more); a
+Every figure is thread CPU time, the best of ``--repeat`` rounds (three at most at 100,000 and
+more: with one round there the flat-cost ratio swung from 1.1 to 1.7 between runs); a
 round runs the bare step, the kernel and ``sim.simulate`` in turn, so that each ratio compares
 runs made moments apart (this machine's speed drifts from minute to minute). The kernel is
 timed as a sweep runs it: right after a run of another design point (culture 0.6) on the same
@@ -174,7 +175,7 @@ def main() -> None:
           f"{'kernel/bare after another world':>32}")
     first = None
     for n in args.sizes:
-        r = baseline_rates(n, args.steps, args.repeat if n <= 10_000 else 1)
+        r = baseline_rates(n, args.steps, args.repeat if n <= 10_000 else min(args.repeat, 3))
         first = first or (n, r)
         print(f"{n:>10,} {r['bare']:>13,.0f} {r['kernel']:>11,.0f} {r['simulate']:>11,.0f} "
               f"{r['bare'] / r['kernel']:>11.1f}x {r['bare'] / r['simulate']:>13.1f}x "
