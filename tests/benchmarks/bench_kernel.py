@@ -114,8 +114,8 @@ def baseline_rates(n: int, steps: int, repeat: int) -> dict[str, float]:
     from sim.params import build_inputs
     from sim.world import build_world
 
-    cfg = sim.load_scenario("baseline", [f"population.n_employees={n}",
-                                         f"population.n_customers={2 * n}"])
+    size = [f"population.n_employees={n}", f"population.n_customers={2 * n}"]
+    cfg = sim.load_scenario("baseline", size)
     build_world(cfg, 2)  # compile / load outside the timing
     build = _thread_seconds(lambda: build_world(cfg, 1))
     world, inputs = build_world(cfg, 1), build_inputs(cfg, steps)
@@ -123,9 +123,7 @@ def baseline_rates(n: int, steps: int, repeat: int) -> dict[str, float]:
     sim.simulate(cfg, seed=1, steps=2)
     # a sweep's previous run on the same world: the next design point (sim.sweep runs each
     # world's runs one after another)
-    neighbour = build_inputs(sim.load_scenario("baseline", [
-        f"population.n_employees={n}", f"population.n_customers={2 * n}", "levers.culture=0.6"]),
-        steps)
+    neighbour = build_inputs(sim.load_scenario("baseline", [*size, "levers.culture=0.6"]), steps)
     bare, kernel = bare_run(n, steps), (lambda: run_arrays(world, inputs, 1, steps))
     best = dict.fromkeys(("bare", "kernel", "kernel_after_other", "simulate"), float("inf"))
 
