@@ -238,7 +238,7 @@ CASES: list[Case] = [
          "mean_fitness", 1,
          "tolerance of exploration: the empowered keep worse changes; without it employees' "
          "mean fitness is higher (the cost side; no benefit to the best fitness shows, see the "
-         "report)", agg="mean", seeds=24),
+         "report)", agg="mean", seeds=48),  # a small effect: 24 seeds missed it once the draws changed
     Case("culture.p_lapse", "culture", ("culture.p_lapse=[0.05, 0.05]",), (),
          "platform_users", -1,
          "more active users lapse, so fewer are active", agg="mean"),
@@ -270,8 +270,8 @@ CASES: list[Case] = [
          "mean_fitness", -1,
          "users rarely read the feed; with few colleagues the feed is where solutions are seen "
          "(the best-first feed: a recent or random post is mostly an untested change and moved "
-         "mean fitness by +0.002 [-0.017, +0.021] and -0.007 [-0.027, +0.012] here, 24 seeds)",
-         agg="mean"),
+         "mean fitness by -0.015 [-0.035, +0.005] and -0.013 [-0.031, +0.006] here, 24 seeds)",
+         agg="mean", seeds=24),  # 16 seeds missed it once the draws changed
     Case("technology.p_resourceful", "technology", ("technology.p_resourceful=[0.002, 0.002]",),
          (), "final_hero_share", -1,
          "fewer platform users become resourceful, so fewer locked-down employees become HEROes"),

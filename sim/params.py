@@ -171,12 +171,23 @@ def constants(cfg: Scenario) -> np.ndarray:
     return out
 
 
+def socialization_table(mech: np.ndarray, const: np.ndarray, nk_n: int) -> np.ndarray:
+    """R6a's chance that none of ``j`` bits is socialized, (1 - p)**j for j = 0..nk_n, float64
+    (steps + 1, nk_n + 1): row t at step t's Culture rate, the last row at the slow learners'
+    rate. Made by repeated products, which round the same way on every platform."""
+    p = np.append(mech[:, Mech.P_SOCIALIZE], const[Const.P_SOCIALIZE_SLOW])
+    out = np.ones((p.size, nk_n + 1))
+    out[:, 1:] = np.cumprod(np.repeat((1.0 - p)[:, None], nk_n, axis=1), axis=1)
+    return out
+
+
 @dataclass(frozen=True)
 class Inputs:
     """Everything numeric a run needs besides the population, graph and landscape."""
 
     mech: np.ndarray
     const: np.ndarray
+    soc_stay: np.ndarray  # socialization_table
     adoption_rule: int
     funnel_rule: int
     socialization_rule: int
@@ -188,9 +199,11 @@ class Inputs:
 
 
 def build_inputs(cfg: Scenario, steps: int) -> Inputs:
+    mech, const = mechanism_table(cfg, steps), constants(cfg)
     return Inputs(
-        mech=mechanism_table(cfg, steps),
-        const=constants(cfg),
+        mech=mech,
+        const=const,
+        soc_stay=socialization_table(mech, const, cfg.landscape.nk_n),
         adoption_rule=int(AdoptionRule[cfg.rules.adoption.upper()]),
         funnel_rule=int(FunnelRule[cfg.rules.funnel.upper()]),
         socialization_rule=int(SocializationRule[cfg.rules.socialization.upper()]),

@@ -19,9 +19,9 @@ Fields (shapes: E employees, C customers, D CSR entries, N landscape bits, K its
                nbr, kind, eu (D; i4, i1, f8), adv_rank (E; i4), contacts (E; i8), dep (N, K+1;
                i8),
                exponent (f8)
-    params:    mech (S, len(Mech); f8), const (len(Const); f8), adoption_rule, funnel_rule,
-               soc_rule, feed_rule, search_rule, code_blank, reality, stop_converged, seed
-               (i8)
+    params:    mech (S, len(Mech); f8), const (len(Const); f8), soc_stay (S+1, N+1; f8:
+               ``sim.params.socialization_table``), adoption_rule, funnel_rule, soc_rule,
+               feed_rule, search_rule, code_blank, reality, stop_converged, seed (i8)
     employees: empowered, resourceful (E; b1), platform (E; i1: Platform), solution, known (E; i8:
                N-bit masks), fitness (E; f8), shared (E; b1: visible to colleagues), origin (E; i8:
                unit the solution came from), t_changed (E; i8: step its solution last changed),
@@ -89,8 +89,8 @@ FIELDS = (
     ("indptr", _I8), ("nbr", _I4), ("kind", _I1), ("eu", _F8),
     ("adv_rank", _I4), ("contacts", _I8), ("dep", _I8_2D), ("exponent", types.float64),
     # params
-    ("mech", _F8_2D), ("const", _F8), ("adoption_rule", types.int64), ("funnel_rule", types.int64),
-    ("soc_rule", types.int64), ("feed_rule", types.int64),
+    ("mech", _F8_2D), ("const", _F8), ("soc_stay", _F8_2D), ("adoption_rule", types.int64),
+    ("funnel_rule", types.int64), ("soc_rule", types.int64), ("feed_rule", types.int64),
     ("search_rule", types.int64), ("code_blank", types.int64), ("reality", types.int64),
     ("stop_converged", types.int64), ("seed", types.int64),
     # employees
@@ -267,7 +267,7 @@ class PlainState(SimpleNamespace):
 
 @njit(cache=True)
 def _make(unit, threshold, slow, access, influencer, indptr, nbr, kind, eu, adv_rank, contacts,
-          dep, exponent, mech, const, adoption_rule, funnel_rule, soc_rule, feed_rule,
+          dep, exponent, mech, const, soc_stay, adoption_rule, funnel_rule, soc_rule, feed_rule,
           search_rule, code_blank, reality, stop_converged, seed, empowered, resourceful,
           platform, platform_next, solution, solution_next, known, fitness, fitness_next, shared,
           shared_next, origin, origin_next, t_changed, ever_submitted, idea_stage, idea_solution,
@@ -294,6 +294,7 @@ def _make(unit, threshold, slow, access, influencer, indptr, nbr, kind, eu, adv_
     s.exponent = exponent
     s.mech = mech
     s.const = const
+    s.soc_stay = soc_stay
     s.adoption_rule = adoption_rule
     s.funnel_rule = funnel_rule
     s.soc_rule = soc_rule
@@ -382,7 +383,8 @@ def new_state(world: World, inputs: Inputs, seed: int, steps: int) -> State | Pl
         "influencer": pop.influencer, "indptr": g.indptr, "nbr": g.nbr, "kind": g.kind, "eu": g.eu,
         "adv_rank": g.adv_rank, "contacts": g.contacts, "dep": land.dep,
         "exponent": float(land.exponent),
-        "mech": inputs.mech, "const": inputs.const, "adoption_rule": inputs.adoption_rule,
+        "mech": inputs.mech, "const": inputs.const, "soc_stay": inputs.soc_stay,
+        "adoption_rule": inputs.adoption_rule,
         "funnel_rule": inputs.funnel_rule, "soc_rule": inputs.socialization_rule,
         "feed_rule": inputs.feed_rule, "search_rule": inputs.search_rule,
         "code_blank": inputs.code_blank, "reality": inputs.reality,

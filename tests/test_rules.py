@@ -3,6 +3,7 @@
 
 import numpy as np
 import pytest
+from scipy import stats
 
 import sim
 from sim.enums import Group
@@ -108,15 +109,48 @@ def test_copy_and_explore():
         assert f2 >= fit  # without tolerance of worse changes, search never loses fitness
 
 
+def _stay(p, n):
+    """The socialization table's row for rate ``p`` on ``n`` bits (``sim.params``), as one row."""
+    from sim.params import Const, Mech, socialization_table
+
+    mech, const = np.zeros((1, len(Mech))), np.zeros(len(Const))
+    mech[0, Mech.P_SOCIALIZE] = p
+    return socialization_table(mech, const, n)[:1]
+
+
+@pytest.mark.parametrize("p", [0.03, 0.3, 0.9])
+def test_socialization_takes_each_bit_on_its_own_with_its_rate(p):
+    """R6a draws how many bits pass before the next socialized one, not one draw per bit: each
+    considered bit must still be socialized with p, independently of the others (the number
+    taken per employee is binomial, and bits 0 and 19 are taken together with p**2)."""
+    n, runs = 20, 40_000
+    full = (1 << n) - 1
+    stay = _stay(p, n)
+    sols = np.array([culture.socialize(0, full, full, full, stay, 0, Soc.ADOPT, K, a)[0]
+                     for a in range(runs)])
+    took = (sols[:, None] >> np.arange(n)) & 1
+    assert np.all(np.abs(took.mean(axis=0) - p) < 4.5 * np.sqrt(p * (1 - p) / runs))
+    both = np.mean(took[:, 0] & took[:, n - 1])
+    assert abs(both - p * p) < 4.5 * np.sqrt(p * p * (1 - p * p) / runs)
+    counts = np.bincount(took.sum(axis=1), minlength=n + 1)
+    expected = stats.binom.pmf(np.arange(n + 1), n, p) * runs
+    keep = expected >= 5  # pool the sparse ends into their neighbours for the chi-square test
+    obs = np.append(counts[keep], counts[~keep].sum())
+    exp = np.append(expected[keep], expected[~keep].sum())
+    assert stats.chisquare(obs[exp > 0], exp[exp > 0] * obs.sum() / exp[exp > 0].sum()).pvalue > 1e-4
+
+
 def test_culture_rules():
     assert culture.group(True, True) == Group.HERO
     assert culture.group(False, False) == Group.DISENFRANCHISED
     full = 0b1111
-    assert culture.socialize(0b0000, full, 0b1111, full, 1.0, Soc.ADOPT, K, 0) == (0b1111, full)
-    assert culture.socialize(0b0000, full, 0b1111, full, 0.0, Soc.ADOPT, K, 0) == (0, full)
+    assert culture.socialize(0b0000, full, 0b1111, full, _stay(1.0, 4), 0, Soc.ADOPT, K, 0) == \
+        (0b1111, full)
+    assert culture.socialize(0b0000, full, 0b1111, full, _stay(0.0, 4), 0, Soc.ADOPT, K, 0) == \
+        (0, full)
     # March: an opposite belief becomes undecided, an undecided one takes the code's value; the
     # code's undecided bits (here bit 3) move nobody
-    got = culture.socialize(0b0001, 0b0011, 0b0110, 0b0111, 1.0, Soc.MARCH, K, 0)
+    got = culture.socialize(0b0001, 0b0011, 0b0110, 0b0111, _stay(1.0, 4), 0, Soc.MARCH, K, 0)
     assert got == (0b0100, 0b0100)
     assert not culture.submits(0, 0.5, 0.5, 1.0, 1, 1, 1, 1, K, 0)  # not better: never submits
     assert culture.submits(0, 0.6, 0.5, 1.0, 1, 1, 1, 1, K, 0)

@@ -7,7 +7,7 @@ employee's row; the kernel and the Mesa agents both call them."""
 
 from numba import njit
 
-from sim.bits import lowest_bit
+from sim.bits import lowest_bit, popcount
 from sim.enums import Count, FunnelRule, Group, Platform, SocializationRule, Stage
 from sim.landscape import fitness_of
 from sim.params import Const, Mech
@@ -66,26 +66,43 @@ def submits(grp, fit, deployed_fit, p_submit, rel_hero, rel_locked, rel_rogue, r
     return uniform(key, agent, 0) < p_submit * rel
 
 
-@njit(cache=True)
-def socialize(sol, known, code, code_known, p_socialize, rule, key, agent):
+@njit(cache=True, inline="always")
+def socialize(sol, known, code, code_known, stay, row, rule, key, agent):
     """R6a: on each bit where the code holds a belief and the employee's belief differs from it (or
     is undecided), with p_socialize (March's p1): rule ``adopt`` takes the code's value; rule
     ``march`` takes it only if undecided, and an opposite belief becomes undecided (March 1991).
-    Returns (values, decided mask); undecided bits have value 0. Slot = bit."""
+    Returns (values, decided mask); undecided bits have value 0.
+
+    ``stay[row, j]``: the chance that none of j bits is socialized, (1 - p_socialize)**j
+    (``sim.params.socialization_table``). The bits are taken lowest first, each with p_socialize
+    independently of the others; a draw gives how many of the bits left pass before the next one
+    socialized, or that none is, so a step draws one number more than it socializes bits, not one
+    per bit. Slot = the draw's number."""
     todo = code_known & ((sol ^ code) | ~known)
-    if todo == 0 or p_socialize <= 0.0:
+    m = popcount(todo)
+    if m == 0 or stay[row, 1] >= 1.0:
         return sol, known
-    while todo:  # the bits to consider, lowest first (a draw each)
+    draw = 0
+    while m:
+        u = uniform(key, agent, draw)
+        draw += 1
+        if u < stay[row, m]:
+            break  # none of the m bits left
+        skip = 0  # u >= stay[m]: the first socialized bit is the (skip + 1)-th, where
+        while u < stay[row, skip + 1]:  # stay[skip + 1] <= u < stay[skip]
+            skip += 1
+        for _ in range(skip):
+            todo &= todo - 1
         b = lowest_bit(todo)
         todo &= todo - 1
-        if uniform(key, agent, b) < p_socialize:
-            bit = 1 << b
-            if rule == SocializationRule.ADOPT or (known & bit) == 0:
-                sol = (sol & ~bit) | (code & bit)
-                known |= bit
-            else:
-                known &= ~bit
-                sol &= ~bit
+        m -= skip + 1
+        bit = 1 << b
+        if rule == SocializationRule.ADOPT or (known & bit) == 0:
+            sol = (sol & ~bit) | (code & bit)
+            known |= bit
+        else:
+            known &= ~bit
+            sol &= ~bit
     return sol, known
 
 
@@ -146,14 +163,13 @@ def learn(s, i, key_socialize, key_turnover):
     leave, and a newcomer takes the seat (R6c: same unit, ties, contacts and socialization rate;
     an idea the predecessor left in the funnel stays there)."""
     nk_n = s.dep.shape[0]
-    # conformity: Culture sets the rate; slow learners' seats keep their own (March's mixed case).
-    # Not one expression choosing between the arrays: a field array read in each branch is
-    # reference-counted with a release LLVM merges after them, which Numba's pruning misses
-    p_soc = s.mech[s.t, Mech.P_SOCIALIZE]
+    # conformity: Culture sets the rate (the step's row of the table); slow learners' seats keep
+    # their own (the last row: March's mixed case)
+    row = s.t
     if s.slow[i]:
-        p_soc = s.const[Const.P_SOCIALIZE_SLOW]
-    sol, known = socialize(s.solution[i], s.known[i], s.code_at_start, s.code_known_at_start, p_soc,
-                           s.soc_rule, key_socialize, i)
+        row = s.soc_stay.shape[0] - 1
+    sol, known = socialize(s.solution[i], s.known[i], s.code_at_start, s.code_known_at_start,
+                           s.soc_stay, row, s.soc_rule, key_socialize, i)
     s.known[i] = known
     if sol != s.solution[i]:
         s.solution[i] = sol
