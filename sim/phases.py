@@ -83,7 +83,7 @@ def key(s, stream):
     return step_key(s.seed, stream, s.t)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def adopt_platform(s):
     """Phase 1 (R1): every employee plans from the state at the start of the phase, then applies."""
     k = key(s, Stream.PLATFORM)
@@ -93,7 +93,7 @@ def adopt_platform(s):
         apply_platform(s, i)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def empowerment(s):
     """Phase 2 (R2a, R2b): each employee's own flags."""
     k = key(s, Stream.EMPOWER)
@@ -101,7 +101,7 @@ def empowerment(s):
         empower(s, i, k)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def search_and_share(s):
     """Phase 3 (R3, R3f, R3s): the feed's posts are fixed first; every employee plans, then
     applies."""
@@ -114,7 +114,7 @@ def search_and_share(s):
         apply_search(s, i)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def submission(s):
     """Phase 4 (R4): ideas into the stage gate's slots."""
     k = key(s, Stream.SUBMIT)
@@ -133,7 +133,7 @@ def funnel(s):
     s.tally[Tally.LAUNCHES] += s.counts[Count.LAUNCHES]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def learning(s):
     """Phase 6 (R6a, R6b, R6c): each employee's own row."""
     k_soc, k_turn = key(s, Stream.SOCIALIZE), key(s, Stream.TURNOVER)
@@ -141,7 +141,7 @@ def learning(s):
         learn(s, i, k_soc, k_turn)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def market(s):
     """Phase 7 (R7a, R7s, then R7b/R7c): customers plan and apply adoption, then the market may
     move."""
@@ -156,7 +156,9 @@ def market(s):
 
 @njit(cache=True)
 def run_phase(s, phase):
-    """Run one phase of the current step on ``s``."""
+    """Run one phase of the current step on ``s``. The phases with loops over agents are inlined
+    here (``inline="always"``): called as functions, the customers' loops of phase 7 took 8.8% of
+    the kernel's cycles against 0.2% inlined (one measurement at 1,000 employees)."""
     if phase == Phase.PLATFORM:
         adopt_platform(s)
     elif phase == Phase.EMPOWER:

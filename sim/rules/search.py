@@ -10,7 +10,7 @@ slot 0 for the feed's post, 1 + k for its k-th colleague tie (CSR order).
 import numpy as np
 from numba import njit
 
-from sim.bits import lowest_bit
+from sim.bits import lowest_bit, popcount
 from sim.enums import EdgeKind, FeedRule, Group, Platform, SearchRule
 from sim.landscape import fitness_of
 from sim.params import Const, Mech
@@ -106,16 +106,6 @@ def search(sol, fit, best_sol, best_seen, is_hero, empowered, n_flip_hero, copy_
     if cfit > fit or (cand != sol and keeps_worse(empowered, p_accept_worse, key, agent, 1)):
         return cand, cfit, False
     return sol, fit, False
-
-
-@njit(cache=True)
-def popcount(x):
-    """Number of 1 bits of x >= 0."""
-    n = 0
-    while x:
-        x &= x - 1
-        n += 1
-    return n
 
 
 _SELECT_MAX = 64  # a feed window up to this many posts is selected by insertion, a larger one sorted
