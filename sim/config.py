@@ -128,8 +128,6 @@ class Population(_Section):
         if total > 1.0 + 1e-9:
             raise ValueError(f"share_hero + share_locked + share_rogue = {total:.4g} must be <= 1 "
                              "(the rest are disenfranchised)")
-        if self.n_units > self.n_employees:
-            raise ValueError(f"n_units = {self.n_units} must be <= n_employees = {self.n_employees}")
         return self
 
 
@@ -447,6 +445,10 @@ class Scenario(_Section):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Scenario:
+        pop = self.population
+        if pop.n_units > pop.n_employees:
+            raise ValueError(f"population.n_units = {pop.n_units} must be <= "
+                             f"population.n_employees = {pop.n_employees}")
         if self.technology.n_seed_users > self.population.n_employees:
             raise ValueError(f"technology.n_seed_users = {self.technology.n_seed_users} must be <= "
                              f"population.n_employees = {self.population.n_employees}")

@@ -169,13 +169,13 @@ def shorten(text: str, width: int = 80) -> str:
 
 
 def format_validation_error(source: str, exc: ValidationError,
-                            blame: Callable[[tuple], str | None] | None = None) -> str:
-    """One line per problem: ``source: key = value: what is allowed``; ``blame(loc)`` may name
-    another source for a problem (the ``--set`` option that gave the value)."""
+                            blame: Callable[[tuple, str], str | None] | None = None) -> str:
+    """One line per problem: ``source: key = value: what is allowed``; ``blame(loc, message)`` may
+    name another source for a problem (the ``--set`` option that gave the value)."""
     lines = []
     for err in exc.errors():
         key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        where = (blame(tuple(err["loc"])) if blame else None) or source
+        where = (blame(tuple(err["loc"]), err["msg"]) if blame else None) or source
         value = err.get("input")
         shown = shorten(json.dumps(value, default=str)) if not isinstance(value, dict) else "{...}"
         if err["type"] == "value_error" and isinstance(value, dict):
@@ -235,10 +235,12 @@ def load_scenario(name_or_path: str | Path, overrides: list[str] | tuple[str, ..
         data = _apply_override(data, key, value, item)
         given[tuple(str(p) for p in keys_resolve(key).path)] = item
 
-    def blame(loc: tuple) -> str | None:
+    def blame(loc: tuple, message: str) -> str | None:
         loc = tuple(str(p) for p in loc)
         for at, item in reversed(given.items()):
             if loc[:len(at)] == at or (loc and at[:len(loc)] == loc):
+                return f"--set {item}"
+            if not loc and f"{'.'.join(at)} = " in message:  # a cross-check naming the key
                 return f"--set {item}"
         return None
 

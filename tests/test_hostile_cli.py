@@ -113,6 +113,11 @@ def test_set_errors_name_the_option_not_the_scenario_file(capsys):
     assert main(["run", str(ROOT / "scenarios" / "baseline.toml"), "--set",
                  "population.n_units=5000", "--steps", "2"]) == 2
     assert "--set population.n_units=5000" in _err(capsys)
+    # a check across sections blames the option whose key it names
+    assert main(["run", "baseline", "--set", "population.n_employees=3", "--steps", "2"]) == 2
+    err = _err(capsys)
+    assert err.startswith("error: --set population.n_employees=3: ") and \
+        "population.n_units = 10 must be <= population.n_employees = 3" in err, err
 
 
 def test_text_from_files_is_printed_with_control_characters_escaped(tmp_path, capsys):
