@@ -28,9 +28,7 @@ def group(empowered, resourceful):
 @njit(cache=True)
 def empowered_next(empowered, p_empower, key, agent):
     """R2a: a non-empowered employee becomes empowered with p_empower (slot 0)."""
-    if empowered:
-        return True
-    return uniform(key, agent, 0) < p_empower
+    return empowered | (uniform(key, agent, 0) < p_empower)  # no branch: a coin flip mispredicts
 
 
 @njit(cache=True)

@@ -130,10 +130,9 @@ def feed_pool(s, key_feed):
     the reader's own) are ever read, so only they are put in order: the same posts in the same
     order as a stable sort of the whole pool, selected in one pass."""
     n = 0
-    for i in range(s.solution.shape[0]):
-        if s.shared[i] and s.platform[i] == Platform.ACTIVE:
-            s.pool[n] = i
-            n += 1
+    for i in range(s.solution.shape[0]):  # without a branch: whether i posts is a coin flip
+        s.pool[n] = i  # n <= i: the slot is a later post's or past the pool's end
+        n += s.shared[i] & (s.platform[i] == Platform.ACTIVE)
     s.pool_size = n
     if n < 2 or s.feed_rule == FeedRule.RANDOM:
         return

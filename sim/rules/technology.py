@@ -124,9 +124,7 @@ def threshold_of(phi, spread, key, agent):
 @njit(cache=True)
 def resourceful_next(resourceful, state, p_resourceful, key, agent):
     """R2b: an active platform user who is not resourceful becomes so with p_resourceful (slot 1)."""
-    if resourceful or state != Platform.ACTIVE:
-        return resourceful
-    return uniform(key, agent, 1) < p_resourceful
+    return resourceful | ((state == Platform.ACTIVE) & (uniform(key, agent, 1) < p_resourceful))
 
 
 @njit(cache=True)
