@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
 from sim.config import Graph as GraphConfig
 from sim.enums import EdgeKind, Group
+from sim.jit import njit
 from sim.population import Population
 from sim.rng import Stream, generator
 

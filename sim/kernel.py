@@ -6,8 +6,7 @@ March's equilibrium when the scenario asks for it.
 
 from __future__ import annotations
 
-from numba import njit
-
+from sim.jit import njit
 from sim.metrics import Series
 from sim.phases import STEP, begin_step, run_phase
 from sim.state import borrow

@@ -18,9 +18,10 @@ from typing import NamedTuple
 
 import numpy as np
 from llvmlite import ir
-from numba import config, njit, types
+from numba import config, types
 from numba.extending import intrinsic
 
+from sim.jit import njit
 from sim.rng import Stream, generator, uniform
 
 MAX_N = 24  # 2**24 solutions enumerate in about a second; beyond that the exact maximum is too slow

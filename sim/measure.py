@@ -4,9 +4,9 @@ Counts are summed in employee order, so both formulations produce the same float
 """
 
 import numpy as np
-from numba import njit
 
 from sim.enums import Count, Group, Platform, Stage
+from sim.jit import njit
 from sim.metrics import Series, Tally
 from sim.params import Mech
 from sim.rules.culture import group

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-from numba import njit
-
 from sim.enums import Count, FunnelRule
+from sim.jit import njit
 from sim.landscape import fitness_of
 from sim.measure import measure
 from sim.metrics import Tally

@@ -16,7 +16,8 @@ import math
 from enum import IntEnum
 
 import numpy as np
-from numba import njit
+
+from sim.jit import njit
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)

@@ -57,7 +57,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from llvmlite import ir
-from numba import config, njit, types
+from numba import config, types
 from numba.core import cgutils
 from numba.core.datamodel import default_manager, models
 from numba.core.errors import TypingError
@@ -68,6 +68,7 @@ from numba.core.typing.templates import AttributeTemplate, infer_getattr
 from numba.experimental import structref
 
 from sim.enums import Count, Stage
+from sim.jit import njit
 from sim.metrics import Series, Tally
 from sim.params import Inputs
 

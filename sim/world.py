@@ -8,11 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
 from sim.config import Scenario
 from sim.enums import Platform
 from sim.graph import SocialGraph, build_graph
+from sim.jit import njit
 from sim.landscape import Landscape, build_landscape
 from sim.population import Population, build_population
 from sim.rng import Stream, generator, key_for

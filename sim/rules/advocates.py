@@ -1,9 +1,8 @@
 """Rules moved by Advocates: who is an advocate (R1b), their weight in adoption (R1w),
 sponsorship of ideas (R5s)."""
 
-from numba import njit
-
 from sim.enums import EdgeKind
+from sim.jit import njit
 from sim.params import Mech
 from sim.rules.ties import tie_usable
 

@@ -1,8 +1,7 @@
 """What an employee believes when it starts or joins: a random solution (R0s) and the bits it
 holds a belief on (R0k). Used at initialisation (R0) and for newcomers (R6c)."""
 
-from numba import njit
-
+from sim.jit import njit
 from sim.rng import uniform
 
 KNOWN_SLOT = 64  # first slot of a starting employee's decided-bit draws (INIT_SOLUTION stream)

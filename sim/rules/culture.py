@@ -5,10 +5,9 @@ lever moves.
 Per-agent functions of the state (``empower``, ``submit``, ``learn``) apply these rules to one
 employee's row; the kernel and the Mesa agents both call them."""
 
-from numba import njit
-
 from sim.bits import lowest_bit, popcount
 from sim.enums import Count, FunnelRule, Group, Platform, SocializationRule, Stage
+from sim.jit import njit
 from sim.landscape import fitness_of
 from sim.params import Const, Mech
 from sim.rng import uniform

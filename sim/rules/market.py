@@ -2,9 +2,9 @@
 R7c)."""
 
 import numpy as np
-from numba import njit
 
 from sim.enums import EdgeKind
+from sim.jit import njit
 from sim.landscape import BLOCK_BITS, fitness_of, flip_row, global_max_score, redraw_and_rescore
 from sim.params import Const
 from sim.rng import randint, uniform

@@ -5,9 +5,9 @@ sets over the run's state that use them: the stage gate and March's code."""
 import math
 
 import numpy as np
-from numba import njit
 
 from sim.enums import Count, Stage
+from sim.jit import njit
 from sim.landscape import expected_fitness, fitness_of
 from sim.metrics import Tally
 from sim.params import Const, Mech

@@ -8,10 +8,10 @@ slot 0 for the feed's post, 1 + k for its k-th colleague tie (CSR order).
 """
 
 import numpy as np
-from numba import njit
 
 from sim.bits import lowest_bit, popcount
 from sim.enums import EdgeKind, FeedRule, Group, Platform, SearchRule
+from sim.jit import njit
 from sim.landscape import fitness_of
 from sim.params import Const, Mech
 from sim.rng import normal, randint, uniform

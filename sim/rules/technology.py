@@ -3,9 +3,9 @@ tools that make users resourceful (R2b). Platform ties (R1a) are in ``sim.rules.
 feed shows and copy fidelity (R3c) in ``sim.rules.search``."""
 
 import numpy as np
-from numba import njit
 
 from sim.enums import AdoptionRule, Count, EdgeKind, Platform
+from sim.jit import njit
 from sim.params import Const, Mech
 from sim.rng import Stream, step_key, uniform
 from sim.rules.advocates import is_advocate, tie_weight

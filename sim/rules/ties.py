@@ -1,9 +1,8 @@
 """Which ties can be used at a step (R1a): moved by Technology (platform ties) and Advocates
 (advocates' extra ties); read by adoption (R1), search (R3v) and sponsorship (R5s)."""
 
-from numba import njit
-
 from sim.enums import EdgeKind, Platform
+from sim.jit import njit
 from sim.params import Mech
 
 
