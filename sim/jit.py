@@ -5,11 +5,12 @@ Why: Numba keys a cached function by the stamp (modification time and size) of i
 file. The kernel's phases inline the rules (``inline="always"``), the rules inline the draws and
 the enums are compiled in as constants, so after an edit of ``sim/rules/search.py`` alone the
 cached ``run_phase`` of ``sim/phases.py`` kept the old rule: the kernel ran the old code while the
-Mesa agents, compiled from the edited file, ran the new (seen while measuring: a stale cache made
-an unchanged kernel measure 6% slower). Here every cached function's stamp also holds the stamps
-of all of :data:`SOURCES`, so an edit of any of them recompiles the kernels once (about a minute)
-and a cache never serves code older than its sources. ``tests/test_jit.py`` checks that the list
-holds every module with compiled code or enums read by it.
+Mesa agents, compiled from the edited file, ran the new (seen while measuring: the same source ran
+3.5-6.6% slower from a stale cache than freshly compiled). Here every cached function's stamp
+also holds the stamps of all of :data:`SOURCES`, so an edit of any of them recompiles the kernels
+once (about a minute) and a cache never serves code older than its sources.
+``tests/test_jit.py`` checks that the list holds every module with compiled code or enums read by
+it.
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ _stamps: dict[Path, tuple] = {}  # per package folder, taken once per process
 
 def sources_stamp(package: Path = PACKAGE) -> tuple:
     """The (path, modification time in ns, size in bytes) of each of :data:`SOURCES` under
-    ``package``; taken at the first call in a process (a stat per file, as Numba takes of each
-    cached function's own file)."""
+    ``package``, taken once per process: when the first compiled function is defined, on import
+    (a stat per file, as Numba takes one of each cached function's own file; nothing compiles)."""
     if package not in _stamps:
         rows = []
         for name in SOURCES:
