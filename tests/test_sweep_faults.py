@@ -177,6 +177,36 @@ def test_a_write_failure_stops_with_a_clear_message_and_keeps_the_chunks(tmp_pat
     _assert_equals_reference(out, experiment)
 
 
+@pytest.mark.slow
+def test_an_interrupt_as_a_chunk_file_is_created_leaves_no_temporary_file(tmp_path, experiment,
+                                                                          monkeypatch, capsys):
+    """Ctrl-C can land after the temporary file of a chunk exists and before its writer knows its
+    name (inside ``mkstemp``; CI found one such file left): the sweep removes it as it stops."""
+    path = experiment[0]
+    out = tmp_path / "res"
+    monkeypatch.setenv(sweep.ENV_CHUNK, "2")
+    real, calls = storage.tempfile.mkstemp, {"n": 0}
+
+    def mkstemp(*args, **kwargs):
+        fd, name = real(*args, **kwargs)
+        calls["n"] += 1
+        if calls["n"] == 4:  # the fourth file the sweep writes: created, then the interrupt
+            os.close(fd)
+            raise KeyboardInterrupt
+        return fd, name
+
+    monkeypatch.setattr(storage.tempfile, "mkstemp", mkstemp)
+    assert cli.main(["sweep", str(path), "--out", str(out)]) == 130
+    said = " ".join(capsys.readouterr().out.split())
+    assert "interrupted" in said and "run the same command again to resume" in said, said
+    assert calls["n"] == 4
+    assert list(out.rglob("*.tmp")) == [] and not (out / LOCK_NAME).exists()
+    monkeypatch.undo()
+    monkeypatch.setenv(sweep.ENV_CHUNK, "2")
+    assert cli.main(["sweep", str(path), "--out", str(out)]) == 0
+    _assert_equals_reference(out, experiment)
+
+
 # --- full disk and read-only folder for real: a small tmpfs --------------------------------------
 
 @pytest.fixture

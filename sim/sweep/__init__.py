@@ -226,6 +226,9 @@ def _sweep(plan: Plan, out: Path, fresh: bool, executor: Executor, progress: boo
                 sink.batch(todo[:1], first)
                 executor.run(batches(todo[1:], per_run, executor.workers), plan, sink)
     except KeyboardInterrupt:
+        # an interrupt can land inside a chunk's write before its temporary file is known to it
+        # (between the file's creation and the writer's cleanup handler): remove what is left
+        results.clear_partial(out)
         console.print(f"[yellow]interrupted[/]: {sink.done + sink.failed} runs saved in {out}; "
                       "run the same command again to resume")
         raise

@@ -264,6 +264,11 @@ def remove_partial(folder: Path) -> int:
     return count
 
 
+def clear_partial(out: Path) -> int:
+    """:func:`remove_partial` in a results folder and its chunks; return how many."""
+    return remove_partial(out) + remove_partial(out / CHUNKS)
+
+
 def read_parquets(paths: list[Path], columns: list[str] | None = None) -> pd.DataFrame | None:
     """Concatenate Parquet files (in the given order); ``None`` when there are none."""
     import pandas as pd
@@ -324,8 +329,7 @@ def done_ids(out: Path, plan: Plan) -> tuple[set[str], list[str]]:
     Clears what an interrupted sweep left: temporary files, time series chunks whose outcome
     chunk never landed, and chunks that are damaged or wrong (:func:`_chunk_problem`)."""
     chunks = out / CHUNKS
-    remove_partial(out)
-    remove_partial(chunks)
+    clear_partial(out)
     if not chunks.is_dir():
         return set(), []
     plan_ids = {r.run_id for r in plan.runs}
