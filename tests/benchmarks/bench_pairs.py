@@ -19,26 +19,22 @@ from __future__ import annotations
 
 import argparse
 import re
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from bench_mesa import ROOT
+from bench_mesa import _old_tree as old_tree  # run as a script: this folder is on sys.path
 
-ROOT = Path(__file__).resolve().parents[2]
 _IMPORT = re.compile(r"^(\s*)(from|import) sim\b", re.M)
 
 
 def unpack_ref(ref: str, into: Path) -> str:
-    """Unpack ``sim`` of commit ``ref`` into ``into/sim_ref``, its imports renamed; return the
-    commit's short hash."""
-    commit = subprocess.run(["git", "rev-parse", "--short", ref], cwd=ROOT, capture_output=True,
-                            text=True, check=True).stdout.strip()
-    archive = subprocess.run(["git", "archive", commit, "sim"], cwd=ROOT, capture_output=True,
-                             check=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    """Unpack ``sim`` of commit ``ref`` into ``into/sim_ref`` (``bench_mesa``'s unpacking), its
+    imports renamed; return the commit's short hash."""
+    commit = old_tree(ref, into)
     (into / "sim").rename(into / "sim_ref")
     for path in (into / "sim_ref").rglob("*.py"):
         text = path.read_text(encoding="utf-8")
