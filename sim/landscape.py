@@ -6,9 +6,9 @@ the fitness is ``(score / max_score) ** exponent`` (Lazer & Friedman 2007), so t
 fitness 1. ``max_score`` is found exactly by enumerating all 2**N solutions in Gray-code order,
 summing contributions in the same order as :func:`score` so the maximum is bit-identical to a score.
 
-When the market moves (turbulence) a run's scores are shifted lazily, a block of 8 ranks at a
-time, when one of them is read (:func:`current_score`), and the new maximum is searched only in the
-blocks whose upper bound can reach it (:func:`redraw_and_rescore`).
+When the market moves (turbulence) a run logs each move's shift and a score read afterwards is the
+memo's plus the shifts of the moves so far (:func:`current_score`); the new maximum is searched only
+in the blocks of 8 ranks whose upper bound can reach it (:func:`redraw_and_rescore`).
 """
 
 from __future__ import annotations
@@ -44,8 +44,6 @@ class LandscapeArrays(NamedTuple):
     max_score: float
     exponent: float
     moves: int = 0
-    scores: np.ndarray = _NONE_F8
-    stamp: np.ndarray = _NONE_I8
     bound: np.ndarray = _NONE_F8
     move_row: np.ndarray = _NONE_I8
     move_delta: np.ndarray = np.empty((0, 0))
@@ -168,7 +166,7 @@ def fitness_of(land, sol):
     elif land.moves == 0:
         value = _memo_score(land, gray_rank(sol))
     else:
-        value = current_score(land, gray_rank(sol))
+        value = current_score(land, sol)
     return (value / land.max_score) ** land.exponent
 
 
@@ -183,42 +181,38 @@ def _memo_score(land, g):
 
 
 @njit(cache=True)
-def current_score(land, g):
-    """The score at rank ``g`` of a landscape that has moved: the block's kept scores, shifted
-    first by the moves they have not seen (:func:`catch_up`)."""
-    m = g >> BLOCK_BITS
-    if land.stamp[m] != land.moves:
-        catch_up(land, m)
-    return land.scores[g]
+def current_score(land, sol):
+    """The score of ``sol`` on a landscape that has moved: the world's memo plus each move's shift
+    at ``sol``, in the order of the moves: the same additions as shifting every score at each move
+    would make (bit-identical). Nothing is kept per run but the log of the moves: a run's own copy
+    of 2**N scores cost more in fresh memory pages than its reads saved."""
+    dep, rows, delta = land.dep, land.move_row, land.move_delta
+    value = land.memo[gray_rank(sol)]
+    for e in range(land.moves):
+        value += delta[e, packed_index(sol, dep, rows[e])]
+    return value
 
 
-@njit(cache=True)
-def catch_up(land, m):
-    """Bring block ``m`` of the run's scores up to date: each of its scores (the world's memo when
-    the block was never touched) gets every move it has not seen, in the order of the moves: the
-    same additions as shifting every score at each move would make (bit-identical). The block's
-    bound becomes its highest score.
+@njit(cache=True, inline="always")
+def _block_scores(land, m, out):
+    """The current scores of block ``m`` (ranks m * 8 ..) into ``out``; return their highest.
 
     Ranks m * 8 + r have the solutions gray(m * 8) ^ gray(r) and a packed index is linear under
-    xor, so a move's delta for entry r is read at (the index at gray(m * 8)) ^ move_low[e, r]."""
-    first, moves = land.stamp[m], land.moves
-    dep, scores, rows, delta, low = land.dep, land.scores, land.move_row, land.move_delta, \
-        land.move_low  # locals: the stores into scores would make every field be read again
+    xor, so a move's shift for rank r is read at (the index at gray(m * 8)) ^ move_low[e, r]."""
+    dep, rows, delta, low = land.dep, land.move_row, land.move_delta, land.move_low
     g0 = m << BLOCK_BITS
-    size = min(1 << BLOCK_BITS, scores.shape[0] - g0)
-    src = scores if first > 0 else land.memo
+    size = min(1 << BLOCK_BITS, land.memo.shape[0] - g0)
     for r in range(size):
-        scores[g0 + r] = src[g0 + r]
+        out[r] = land.memo[g0 + r]
     sol0 = g0 ^ (g0 >> 1)
-    for e in range(first, moves):
+    for e in range(land.moves):
         x = packed_index(sol0, dep, rows[e])
         for r in range(size):
-            scores[g0 + r] += delta[e, x ^ low[e, r]]
+            out[r] += delta[e, x ^ low[e, r]]
     top = -np.inf
     for r in range(size):
-        top = max(top, scores[g0 + r])
-    land.stamp[m] = land.moves
-    land.bound[m] = top
+        top = max(top, out[r])
+    return top
 
 
 @njit(cache=True, inline="always")
@@ -502,12 +496,14 @@ def redraw_row(table, row, key):
 
 
 @njit(cache=True, inline="always")
-def _best_of_block(land, m, best, arg_g):
-    """The first maximum in rank order of (best at arg_g) and block ``m``'s scores (current)."""
-    for g in range(m << BLOCK_BITS, min((m + 1) << BLOCK_BITS, land.scores.shape[0])):
-        v = land.scores[g]
-        if v > best or (v == best and g < arg_g):
-            best = v
+def _best_of_block(land, m, best, arg_g, buf):
+    """The first maximum in rank order of (best at arg_g) and block ``m``'s current scores; the
+    block's bound becomes its highest score."""
+    land.bound[m] = _block_scores(land, m, buf)
+    for r in range(min(1 << BLOCK_BITS, land.memo.shape[0] - (m << BLOCK_BITS))):
+        g = (m << BLOCK_BITS) + r
+        if buf[r] > best or (buf[r] == best and g < arg_g):
+            best = buf[r]
             arg_g = g
     return best, arg_g
 
@@ -518,20 +514,20 @@ _SPLIT = 9  # the bound pass reads a block's fixed index as a xor of two tables 
 @njit(cache=True)
 def redraw_and_rescore(land, row, key):
     """The market moves: redraw bit ``row``'s contributions (:func:`redraw_row`) of ``land`` (a
-    run's state with its own table, and its own lazy scores when there is a memo) and return the
-    new (maximum score, a solution reaching it).
+    run's state with its own table, and its own bounds and log of moves when there is a memo) and
+    return the new (maximum score, a solution reaching it).
 
     With a memo only the moved contribution changes, by delta[idx] (idx: its packed index), so
-    every score is shifted by it. The shift is logged, not applied: a block's scores take the
-    moves they missed when read (:func:`catch_up`; the shifted scores can differ from a fresh sum
+    every score is shifted by it. The shift is logged, not applied: a score read adds the moves'
+    shifts to the memo's (:func:`current_score`; the shifted scores can differ from a fresh sum
     in the last bit, and every rule reads them, so the run stays consistent). For the maximum,
     each block keeps an upper bound of its scores, raised at each move by the largest delta its
     solutions can get (the moved contribution's bits from 3 up are fixed in a block; rounding is
     monotone, so the raised bound still bounds the rounded shifted scores); only the blocks whose
-    bound reaches the best score found so far (starting from the old optimum's block) are brought
-    up to date and scanned. The result is the exact maximum of all shifted scores, and the first
-    maximum in enumeration order wins, as in :func:`global_max_score`. Without a memo the maximum
-    is searched again.
+    bound reaches the best score found so far (starting from the old optimum's block) are scored
+    and scanned, and their bounds become exact. The result is the exact maximum of all shifted
+    scores, and the first maximum in enumeration order wins, as in :func:`global_max_score`.
+    Without a memo the maximum is searched again.
     """
     dep, table = land.dep, land.table
     n, kp1 = dep.shape
@@ -562,9 +558,9 @@ def redraw_and_rescore(land, row, key):
                 break
             sub = (sub - 1) & free
         rise[x] = top
+    buf = np.empty(1 << BLOCK_BITS)
     m_opt = gray_rank(land.optimum) >> BLOCK_BITS  # the old optimum's block: a first best
-    catch_up(land, m_opt)
-    best, arg_g = _best_of_block(land, m_opt, -np.inf, 0)
+    best, arg_g = _best_of_block(land, m_opt, -np.inf, 0, buf)
     exact = land.bound[m_opt]  # already shifted: the pass's raise (maybe negative) is undone below
     # block m = hi * 2**_SPLIT + lo reads index at gray(m * 8) = gray(hi ...) ^ gray(lo * 8)
     n_blocks = land.bound.shape[0]
@@ -580,9 +576,7 @@ def redraw_and_rescore(land, row, key):
             m = m0 + lo
             top = land.bound[m] + rise[x_hi ^ low[lo]]
             land.bound[m] = top
-            if top >= best:
-                if land.stamp[m] != land.moves:
-                    catch_up(land, m)
-                best, arg_g = _best_of_block(land, m, best, arg_g)
+            if top >= best and m != m_opt:
+                best, arg_g = _best_of_block(land, m, best, arg_g, buf)
     land.bound[m_opt] = exact
     return best, arg_g ^ (arg_g >> 1)

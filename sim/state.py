@@ -36,10 +36,9 @@ Fields (shapes: E employees, C customers, D CSR entries, N landscape bits, K its
                ``sim.landscape``), bound (2**N / 8; f8: each block of 8 ranks' highest score):
                the world's (never written: most runs of a sweep share one world) until the
                market first moves (own_landscape, b1), then the run's own table and bounds;
-               moves (i8: the market's moves so far), scores (2**N once it moved; f8: the run's
-               scores, a block shifted when read), stamp (one per block; i8: moves its scores
-               have seen, 0: none kept yet), move_row, move_delta, move_low (S, S x 2**(K+1),
-               S x 8; i8, f8, i8: each move's row, shift, and the row's index at gray(0 .. 7));
+               moves (i8: the market's moves so far), move_row, move_delta, move_low (S,
+               S x 2**(K+1), S x 8; i8, f8, i8: each move's row, shift, and the row's index at
+               gray(0 .. 7));
                max_score (f8), optimum (i8)
     org:       t (i8: step being run), deployed, code, code_known (i8), deployed_fitness,
                code_fitness, initial_fitness (f8), code_at_start, code_known_at_start (i8: the code
@@ -107,7 +106,7 @@ FIELDS = (
     ("wom_share", _F8), ("wom_stale", _B1),
     # landscape
     ("table", _F8_2D), ("memo", _F8), ("bound", _F8), ("own_landscape", types.boolean),
-    ("moves", types.int64), ("scores", _F8), ("stamp", _I8), ("move_row", _I8),
+    ("moves", types.int64), ("move_row", _I8),
     ("move_delta", _F8_2D), ("move_low", _I8_2D), ("max_score", types.float64),
     ("optimum", types.int64),
     # organisation
@@ -166,7 +165,7 @@ BORROWED_TYPE = BorrowedStateType(FIELDS)
 WRITTEN = frozenset({"t", "moved", "pool_size", "deployed", "deployed_fitness", "code",
                      "code_known", "code_fitness", "initial_fitness", "code_at_start",
                      "code_known_at_start", "adopted_share", "own_landscape", "max_score",
-                     "optimum", "moves", "table", "scores", "stamp", "bound", "move_row",
+                     "optimum", "moves", "table", "bound", "move_row",
                      "move_delta", "move_low"})
 FIXED = frozenset(name for name, _ in FIELDS if name not in WRITTEN)
 
@@ -273,8 +272,8 @@ def _make(unit, threshold, slow, access, influencer, indptr, nbr, kind, eu, adv_
           platform, platform_next, solution, solution_next, known, fitness, fitness_next, shared,
           shared_next, origin, origin_next, t_changed, ever_submitted, idea_stage, idea_solution,
           idea_t_submit, idea_t_stage, idea_sponsored, idea_origin, adopted, adopted_next,
-          adopted_share, wom_share, wom_stale, table, memo, bound, own_landscape, moves, scores,
-          stamp, move_row, move_delta, move_low, max_score, optimum, t, deployed,
+          adopted_share, wom_share, wom_stale, table, memo, bound, own_landscape, moves,
+          move_row, move_delta, move_low, max_score, optimum, t, deployed,
           deployed_fitness, code, code_known, code_fitness, initial_fitness, code_at_start,
           code_known_at_start, counts, moved, due, priority, ones, pool, pool_size, series,
           lead_hist, tally):
@@ -336,8 +335,6 @@ def _make(unit, threshold, slow, access, influencer, indptr, nbr, kind, eu, adv_
     s.bound = bound
     s.own_landscape = own_landscape
     s.moves = moves
-    s.scores = scores
-    s.stamp = stamp
     s.move_row = move_row
     s.move_delta = move_delta
     s.move_low = move_low
@@ -402,10 +399,9 @@ def new_state(world: World, inputs: Inputs, seed: int, steps: int) -> State | Pl
         "adopted": np.zeros(n_cust, np.bool_), "adopted_next": np.zeros(n_cust, np.bool_),
         "adopted_share": 0.0,
         "wom_share": np.zeros(n_cust), "wom_stale": np.ones(n_cust, np.bool_),
-        # only turbulence changes the landscape: the run's own table and scores (own_landscape)
+        # only turbulence changes the landscape: the run's own table and bounds (own_landscape)
         "table": land.table, "memo": land.memo, "bound": land.bound, "own_landscape": False,
-        "moves": 0, "scores": np.empty(0), "stamp": np.empty(0, np.int64),
-        "move_row": np.empty(0, np.int64), "move_delta": np.empty((0, land.table.shape[1])),
+        "moves": 0, "move_row": np.empty(0, np.int64), "move_delta": np.empty((0, land.table.shape[1])),
         "move_low": np.empty((0, 8), np.int64),
         "max_score": float(land.max_score),
         "optimum": int(land.optimum),

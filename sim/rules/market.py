@@ -109,16 +109,13 @@ def reality_flips(p_turbulence, nk_n, key):
 @njit(cache=True)
 def own_landscape(s):
     """Before the market first moves: the run takes its own copy of the world's table and, with a
-    memo, its own lazy scores (``sim.landscape.redraw_and_rescore``): room for them (filled a
-    block at a time from the world's memo as they are read), the blocks' bounds, and the log of
-    the moves, at most one per step. The world's arrays are shared, by the runs of a sweep among
-    others, and never written."""
+    memo, of the blocks' bounds, and room for the log of the moves, at most one per step
+    (``sim.landscape.redraw_and_rescore``). The world's arrays are shared, by the runs of a sweep
+    among others, and never written."""
     if s.own_landscape:
         return
     s.table = s.table.copy()
     if s.memo.shape[0] > 0:
-        s.scores = np.empty_like(s.memo)
-        s.stamp = np.zeros(s.bound.shape[0], np.int64)
         s.bound = s.bound.copy()
         s.move_row = np.empty(s.series.shape[0], np.int64)
         s.move_delta = np.empty((s.series.shape[0], s.table.shape[1]))
