@@ -139,12 +139,19 @@ def test_compiled_block_sums_equal_the_plain_loop():
 
     from sim.landscape import _block_sums, _block_sums_py
 
-    call = njit(lambda blocks, row, n: _block_sums(blocks, row, n))
+    call = njit(lambda blocks, row, n, memo, g0, stride, keep:
+                _block_sums(blocks, row, n, memo, g0, stride, keep))
     rng = np.random.default_rng(2)
     blocks = rng.random(800) * 10.0 ** rng.integers(-8, 8, 800)  # sums that round
-    for n in (1, 5, 20):
+    for n in (1, 5, 3, 20):  # 3: a divisor whose quotients round
         row = rng.integers(0, 92, 4 * n) * 8 + rng.integers(0, 2, 4 * n)  # unaligned rows too
-        assert call(blocks, row, n) == _block_sums_py(blocks, row, n)
+        memo, want = np.full(100, -1.0), np.full(100, -1.0)
+        sums = call(blocks, row, n, memo, 3, 20, 1)  # the scores at 3 + 20 q + r
+        assert sums == _block_sums_py(blocks, row, n, want, 3, 20, 1)
+        assert np.array_equal(memo, want) and (memo[[3, 10, 23, 70]] != -1.0).all()
+        assert memo[10] == sums[7] / n and memo[64] == sums[25] / n
+        untouched = np.full(100, -1.0)
+        assert call(blocks, row, n, untouched, 3, 20, 0) == sums and (untouched == -1.0).all()
 
 
 _SLOW = pytest.mark.slow  # about 2.7 s each; one case stays in the fast tier
