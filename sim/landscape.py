@@ -105,8 +105,9 @@ def build_landscape(n: int, k: int, exponent: float, seed: int, kind: str = "nk"
             dep[i, 1:] = rng.choice(others, size=k, replace=False)
         table = rng.random((n, 1 << (k + 1)))
     memo = np.empty(memo_size(n, k), np.float64)
-    best, arg = global_max_score(dep, table, memo)
-    return Landscape(dep, table, float(best), float(exponent), int(arg), memo, block_bounds(memo))
+    bound = np.empty(n_blocks(memo.shape[0]))
+    best, arg = global_max_score(dep, table, memo, bound)
+    return Landscape(dep, table, float(best), float(exponent), int(arg), memo, bound)
 
 
 def memo_size(n: int, k: int) -> int:
@@ -115,9 +116,15 @@ def memo_size(n: int, k: int) -> int:
 
 
 @njit(cache=True)
+def n_blocks(size):
+    """Blocks of a memo of ``size`` scores (:func:`block_bounds`)."""
+    return (size + (1 << BLOCK_BITS) - 1) >> BLOCK_BITS
+
+
+@njit(cache=True)
 def block_bounds(memo):
     """Each block's highest score: block m holds the ranks m * 8 .. m * 8 + 7."""
-    out = np.empty((memo.shape[0] + (1 << BLOCK_BITS) - 1) >> BLOCK_BITS)
+    out = np.empty(n_blocks(memo.shape[0]))
     for m in range(out.shape[0]):
         top = -np.inf
         for g in range(m << BLOCK_BITS, min((m + 1) << BLOCK_BITS, memo.shape[0])):
@@ -257,10 +264,11 @@ def expected_fitness(sol, known, dep, table, max_score, exponent):
 
 
 @njit(cache=True)
-def global_max_score(dep, table, memo):
+def global_max_score(dep, table, memo, bound):
     """Exact maximum of :func:`score` over all 2**N solutions, and a solution reaching it; when
     ``memo`` has 2**N entries, every solution's score is kept in it, at its rank in the enumeration
-    (:func:`gray_rank`; K > 0 only).
+    (:func:`gray_rank`; K > 0 only), and each block's highest score in ``bound``
+    (:func:`block_bounds`).
 
     With K = 0 the bits are independent: the best value of each bit gives the maximum. Otherwise a
     Gray-code enumeration: flipping bit j changes only the packed indices of the contributions that
@@ -278,7 +286,7 @@ def global_max_score(dep, table, memo):
         return score(arg, dep, table), arg
     keep = memo.shape[0] == 1 << n
     if n >= _BLOCK_BITS + 2 and n * table.shape[1] <= _MAX_BLOCK_ROWS:
-        return _enumerate_blocks(dep, table, memo, keep)
+        return _enumerate_blocks(dep, table, memo, bound, keep)
     # pos[j, i] = position of bit j in contribution i's index, or -1
     pos = np.full((n, n), -1, dtype=np.int64)
     for i in range(n):
@@ -308,6 +316,8 @@ def global_max_score(dep, table, memo):
         if total > best:
             best = total
             arg = sol
+    if keep:
+        bound[:] = block_bounds(memo)
     return best / n, arg
 
 
@@ -315,14 +325,16 @@ _BLOCK_BITS = 3  # _enumerate_blocks scores 2**3 solutions per block and 4 block
 _MAX_BLOCK_ROWS = 1 << 17  # N * 2**(K+1) up to this: its table of blocks (8 values a row) is 8 MiB
 
 
-def _block_sums_py(blocks, row, n, memo, g0, stride, keep):
+def _block_sums_py(blocks, row, n, memo, bound, g0, stride, keep):
     """The 32 sums of one step of :func:`_enumerate_blocks`: for each of the 4 quarters q, the 8
     values ``blocks[row[i * 4 + q] + r]`` (r = 0 .. 7) summed over i = 0 .. n - 1 from 0.0, in
     that order, as a tuple (quarter-major); when ``keep`` is 1, each sum divided by n (a score)
-    is stored at ``memo[g0 + q * stride + r]``. Plain Python (and the reference for the compiled
-    version, :func:`_block_sums`)."""
+    is stored at ``memo[g0 + q * stride + r]`` and the highest of a quarter's 8 scores at
+    ``bound[(g0 + q * stride) // 8]`` (g0 and stride multiples of 8: a block of the memo). Plain
+    Python (and the reference for the compiled version, :func:`_block_sums`)."""
     out = []
     for q in range(4):
+        top = -np.inf
         for r in range(8):
             total = 0.0
             for i in range(n):
@@ -330,6 +342,9 @@ def _block_sums_py(blocks, row, n, memo, g0, stride, keep):
             out.append(total)
             if keep:
                 memo[g0 + q * stride + r] = total / n
+                top = max(top, total / n)
+        if keep:
+            bound[(g0 + q * stride) >> BLOCK_BITS] = top
     return tuple(out)
 
 
@@ -337,12 +352,13 @@ if config.DISABLE_JIT:
     _block_sums = _block_sums_py
 else:
     @intrinsic
-    def _block_sums(typingctx, blocks, row, n, memo, g0, stride, keep):
+    def _block_sums(typingctx, blocks, row, n, memo, bound, g0, stride, keep):
         """:func:`_block_sums_py` compiled to one loop over i carrying four <8 x double>
         accumulators: each step loads a quarter's 8 values at once and adds them lane by lane
         (IEEE additions, no reassociation: every lane is the same chain of sums as the plain
         loop), four independent vectors in flight; the scores are four vector divisions (the
-        same IEEE divisions: scalar ones took 0.8 of the enumeration's 2.9 ms) and stores."""
+        same IEEE divisions: scalar ones took 0.8 of the enumeration's 2.9 ms) and stores, and a
+        block's bound the largest of its 8 (a pass over the memo afterwards took 0.4 ms)."""
         ret = types.UniTuple(types.float64, 32)
 
         def codegen(context, builder, signature, args):
@@ -351,7 +367,8 @@ else:
             blocks_a = context.make_array(signature.args[0])(context, builder, args[0])
             row_a = context.make_array(signature.args[1])(context, builder, args[1])
             memo_a = context.make_array(signature.args[3])(context, builder, args[3])
-            n_v, g0_v, stride_v, keep_v = args[2], args[4], args[5], args[6]
+            bound_a = context.make_array(signature.args[4])(context, builder, args[4])
+            n_v, g0_v, stride_v, keep_v = args[2], args[5], args[6], args[7]
             before = builder.block
             loop = builder.append_basic_block("block_sums.loop")
             done = builder.append_basic_block("block_sums.done")
@@ -394,7 +411,15 @@ else:
             for q in range(4):
                 at = builder.add(g0_v, builder.mul(stride_v, ir.Constant(i64, q)))
                 ptr = builder.bitcast(builder.gep(memo_a.data, [at]), vec.as_pointer())
-                builder.store(builder.fdiv(res[q], n_vec), ptr, align=8)
+                scores = builder.fdiv(res[q], n_vec)
+                builder.store(scores, ptr, align=8)
+                lanes = [builder.extract_element(scores, ir.Constant(ir.IntType(32), r))
+                         for r in range(8)]
+                while len(lanes) > 1:  # max(a, b): a when a > b, else b (scores are not NaN)
+                    lanes = [builder.select(builder.fcmp_ordered(">", a, b), a, b)
+                             for a, b in zip(lanes[::2], lanes[1::2], strict=True)]
+                top_at = builder.ashr(at, ir.Constant(i64, BLOCK_BITS))
+                builder.store(lanes[0], builder.gep(bound_a.data, [top_at]))
             builder.branch(stored)
             builder.position_at_end(stored)
             out = context.get_constant_undef(ret)
@@ -404,7 +429,7 @@ else:
                     out = builder.insert_value(out, x, q * 8 + r)
             return out
 
-        return ret(blocks, row, n, memo, g0, stride, keep), codegen
+        return ret(blocks, row, n, memo, bound, g0, stride, keep), codegen
 
 
 @njit(cache=True, inline="always")
@@ -421,7 +446,7 @@ def _keep8(sums, quarter, g0, best, arg_g):
 
 
 @njit(cache=True)
-def _enumerate_blocks(dep, table, memo, keep):
+def _enumerate_blocks(dep, table, memo, bound, keep):
     """:func:`global_max_score`'s enumeration (K > 0, N >= 5), by blocks of 8 ranks.
 
     The Gray code is linear under xor: gray(8c + r) = gray(8c) ^ gray(r), and so is a
@@ -476,7 +501,7 @@ def _enumerate_blocks(dep, table, memo, keep):
     best = np.full(32, -1.0)
     arg_g = np.zeros(32, np.int64)
     for c in range(quarter):
-        sums = _block_sums(blocks, row, n, memo, c * 8, quarter * 8, np.int64(keep))
+        sums = _block_sums(blocks, row, n, memo, bound, c * 8, quarter * 8, np.int64(keep))
         for q in range(4):
             _keep8(sums, q, (q * quarter + c) * 8, best, arg_g)
         j = 0
@@ -550,7 +575,7 @@ def redraw_and_rescore(land, row, key):
     n, kp1 = dep.shape
     if land.memo.shape[0] != 1 << n:
         redraw_row(table, row, key)
-        return global_max_score(dep, table, land.memo)
+        return global_max_score(dep, table, land.memo, land.bound)
     old = table[row].copy()
     redraw_row(table, row, key)
     e = land.moves

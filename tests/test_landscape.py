@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from sim.landscape import (
+    block_bounds,
     build_landscape,
     expected_fitness,
     fitness_of,
@@ -36,7 +37,7 @@ def test_turbulence_redraw_changes_one_row_and_the_max():
     redraw_row(table, 3, key_for(2, 20, 5))
     changed = np.nonzero((table != land.table).any(axis=1))[0]
     assert list(changed) == [3]
-    best, arg = global_max_score(land.dep, table, np.empty(0))
+    best, arg = global_max_score(land.dep, table, np.empty(0), np.empty(0))
     assert best == max(score(s, land.dep, table) for s in range(1024)) == score(arg, land.dep, table)
 
 
@@ -119,18 +120,20 @@ def test_fast_enumeration_is_bit_identical_to_a_plain_one(n, k):
             dep[i, 0] = i
             dep[i, 1:] = rng.choice(np.delete(np.arange(n), i), k, replace=False)
         for table in (rng.random((n, 1 << (k + 1))), rng.integers(0, 3, (n, 1 << (k + 1))) / 4):
-            memo = np.empty(1 << n)
-            best, arg = global_max_score(dep, table, memo)
+            memo, bound = np.empty(1 << n), np.full(max(1 << n >> 3, 1), -1.0)
+            best, arg = global_max_score(dep, table, memo, bound)
             want_memo, want_best, want_arg = _plain_enumeration(dep, table)
             assert np.array_equal(memo, want_memo)
+            assert np.array_equal(bound, block_bounds(want_memo))  # each block's highest score
             assert (best, arg) == (want_best, want_arg)
-            assert global_max_score(dep, table, np.empty(0)) == (want_best, want_arg)
+            assert global_max_score(dep, table, np.empty(0), np.empty(0)) == (want_best, want_arg)
 
 
 def test_built_landscape_memo_matches_the_plain_enumeration():
     land = build_landscape(10, 2, 8.0, seed=7)
     memo, best, arg = _plain_enumeration(land.dep, land.table)
     assert np.array_equal(land.memo, memo)
+    assert np.array_equal(land.bound, block_bounds(memo))
     assert (land.max_score, land.optimum) == (best, arg)
 
 
@@ -139,19 +142,23 @@ def test_compiled_block_sums_equal_the_plain_loop():
 
     from sim.landscape import _block_sums, _block_sums_py
 
-    call = njit(lambda blocks, row, n, memo, g0, stride, keep:
-                _block_sums(blocks, row, n, memo, g0, stride, keep))
+    call = njit(lambda blocks, row, n, memo, bound, g0, stride, keep:
+                _block_sums(blocks, row, n, memo, bound, g0, stride, keep))
     rng = np.random.default_rng(2)
     blocks = rng.random(800) * 10.0 ** rng.integers(-8, 8, 800)  # sums that round
     for n in (1, 5, 3, 20):  # 3: a divisor whose quotients round
         row = rng.integers(0, 92, 4 * n) * 8 + rng.integers(0, 2, 4 * n)  # unaligned rows too
         memo, want = np.full(100, -1.0), np.full(100, -1.0)
-        sums = call(blocks, row, n, memo, 3, 20, 1)  # the scores at 3 + 20 q + r
-        assert sums == _block_sums_py(blocks, row, n, want, 3, 20, 1)
-        assert np.array_equal(memo, want) and (memo[[3, 10, 23, 70]] != -1.0).all()
-        assert memo[10] == sums[7] / n and memo[64] == sums[25] / n
-        untouched = np.full(100, -1.0)
-        assert call(blocks, row, n, untouched, 3, 20, 0) == sums and (untouched == -1.0).all()
+        bound, want_bound = np.full(13, -1.0), np.full(13, -1.0)
+        sums = call(blocks, row, n, memo, bound, 8, 16, 1)  # the scores at 8 + 16 q + r
+        assert sums == _block_sums_py(blocks, row, n, want, want_bound, 8, 16, 1)
+        assert np.array_equal(memo, want) and (memo[[8, 15, 24, 63]] != -1.0).all()
+        assert memo[15] == sums[7] / n and memo[57] == sums[25] / n
+        assert np.array_equal(bound, want_bound)
+        assert list(bound[[1, 3, 5, 7]]) == [max(memo[b * 8:b * 8 + 8]) for b in (1, 3, 5, 7)]
+        untouched, none = np.full(100, -1.0), np.full(13, -1.0)
+        assert call(blocks, row, n, untouched, none, 8, 16, 0) == sums
+        assert (untouched == -1.0).all() and (none == -1.0).all()
 
 
 _SLOW = pytest.mark.slow  # about 2.7 s each; one case stays in the fast tier
@@ -170,7 +177,7 @@ def test_lazy_turbulence_equals_shifting_every_score(n, k, coarse):
 
     from numba import njit
 
-    from sim.landscape import Landscape, block_bounds, current_score, gray_rank
+    from sim.landscape import Landscape, current_score, gray_rank
     from sim.params import build_inputs
     from sim.rules.market import turbulence, turbulence_row
     from sim.state import new_state
@@ -192,8 +199,9 @@ def test_lazy_turbulence_equals_shifting_every_score(n, k, coarse):
     if coarse:
         table = np.round(land.table * 4) / 4
         memo = np.empty(1 << n)
-        best, arg = global_max_score(land.dep, table, memo)
-        land = Landscape(land.dep, table, best, land.exponent, arg, memo, block_bounds(memo))
+        bound = np.empty(block_bounds(memo).shape[0])
+        best, arg = global_max_score(land.dep, table, memo, bound)
+        land = Landscape(land.dep, table, best, land.exponent, arg, memo, bound)
         world = replace(world, landscape=land)
     s = new_state(world, build_inputs(cfg, steps), 5, steps)
     table, memo, built = land.table.copy(), land.memo.copy(), land.memo.copy()

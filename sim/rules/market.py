@@ -139,7 +139,7 @@ def turbulence(s, key):
                 flip_row(s.table, b)
         moved = flips != 0
         if moved:
-            s.max_score, s.optimum = global_max_score(s.dep, s.table, s.memo)
+            s.max_score, s.optimum = global_max_score(s.dep, s.table, s.memo, s.bound)
     else:
         row = turbulence_row(p, nk_n, key)
         if row >= 0:
