@@ -605,12 +605,12 @@ def redraw_and_rescore(land, row, key):
     best, arg_g = _best_of_block(land, m_opt, -np.inf, 0, buf)
     exact = land.bound[m_opt]  # already shifted: the pass's raise (maybe negative) is undone below
     # block m = hi * 2**_SPLIT + lo reads index at gray(m * 8) = gray(hi ...) ^ gray(lo * 8)
-    n_blocks = land.bound.shape[0]
-    low = np.empty(min(n_blocks, 1 << _SPLIT), np.int64)
+    count = land.bound.shape[0]  # blocks
+    low = np.empty(min(count, 1 << _SPLIT), np.int64)
     for lo in range(low.shape[0]):
         g = lo << BLOCK_BITS
         low[lo] = packed_index(g ^ (g >> 1), dep, row)
-    for hi in range((n_blocks + low.shape[0] - 1) // low.shape[0]):
+    for hi in range((count + low.shape[0] - 1) // low.shape[0]):
         g = hi << (_SPLIT + BLOCK_BITS)
         x_hi = packed_index(g ^ (g >> 1), dep, row)
         m0 = hi * low.shape[0]
