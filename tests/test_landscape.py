@@ -7,6 +7,7 @@ from sim.landscape import (
     expected_fitness,
     fitness_of,
     global_max_score,
+    n_blocks,
     redraw_row,
     score,
 )
@@ -120,7 +121,7 @@ def test_fast_enumeration_is_bit_identical_to_a_plain_one(n, k):
             dep[i, 0] = i
             dep[i, 1:] = rng.choice(np.delete(np.arange(n), i), k, replace=False)
         for table in (rng.random((n, 1 << (k + 1))), rng.integers(0, 3, (n, 1 << (k + 1))) / 4):
-            memo, bound = np.empty(1 << n), np.full(max(1 << n >> 3, 1), -1.0)
+            memo, bound = np.empty(1 << n), np.full(n_blocks(1 << n), -1.0)
             best, arg = global_max_score(dep, table, memo, bound)
             want_memo, want_best, want_arg = _plain_enumeration(dep, table)
             assert np.array_equal(memo, want_memo)
@@ -199,7 +200,7 @@ def test_lazy_turbulence_equals_shifting_every_score(n, k, coarse):
     if coarse:
         table = np.round(land.table * 4) / 4
         memo = np.empty(1 << n)
-        bound = np.empty(block_bounds(memo).shape[0])
+        bound = np.empty(n_blocks(memo.shape[0]))
         best, arg = global_max_score(land.dep, table, memo, bound)
         land = Landscape(land.dep, table, best, land.exponent, arg, memo, bound)
         world = replace(world, landscape=land)
