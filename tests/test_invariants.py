@@ -51,8 +51,9 @@ def test_mechanisms_stay_in_bounds(levels, shape, mode):
     names = ["process", "advocates", "culture", "technology"]
     levers = dict(zip(names, levels, strict=True), shape=shape, mode=mode)
     if mode == "budget":
-        total = sum(levels) or 1.0
-        levers["budget"] = {n: v / total for n, v in zip(names, levels, strict=True)}
+        total = sum(levels)  # shares must sum to 1: all-zero levels split the budget evenly
+        shares = [v / total for v in levels] if total > 0 else [0.25] * 4
+        levers["budget"] = dict(zip(names, shares, strict=True))
     cfg = small(levers=levers)
     mech = mechanism_table(cfg, 100)
     assert np.isfinite(mech).all()
