@@ -10,7 +10,7 @@ slot 0 for the feed's post, 1 + k for its k-th colleague tie (CSR order).
 import numpy as np
 
 from sim.bits import lowest_bit, popcount
-from sim.enums import EdgeKind, FeedRule, Group, Platform, SearchRule
+from sim.enums import FeedRule, Group, Platform, SearchRule
 from sim.jit import njit
 from sim.landscape import fitness_of
 from sim.params import Const, Mech
@@ -228,11 +228,18 @@ def best_visible(s, i, key_feed, key_judge):
     best = -1
     best_v = -1.0
     first = s.indptr[i]
-    for e in range(first, s.indptr[i + 1]):
-        if s.kind[e] >= EdgeKind.EMP_CUST:
-            break
-        j = s.nbr[e]
-        if s.shared[j] and tie_usable(s, i, e):
+    end = s.indptr[i + 1] - s.contacts[i]  # a row's customers come last (sorted by kind)
+    # in blocks of 64 colleagues: first which are visible, as a bit mask, with no branch on
+    # their rows (so the reads of scattered rows overlap), then the visible ones in CSR order
+    for base in range(first, end, 64):
+        mask = np.uint64(0)
+        for e in range(base, min(base + 64, end)):
+            visible = s.shared[s.nbr[e]] & tie_usable(s, i, e)
+            mask |= np.uint64(visible) << np.uint64(e - base)
+        while mask:
+            e = base + lowest_bit(mask)
+            mask &= mask - np.uint64(1)
+            j = s.nbr[e]
             v = seen(s, i, j, sd, key_judge, 1 + e - first)
             if better_source(v, best >= 0, best_v):
                 best, best_v = j, v
