@@ -14,9 +14,10 @@ def tie_active(kind, eu, state_i, state_j, rank_i, rank_j, n_advocates, platform
     below the Technology-set share of ties and is active while both ends are active users; an
     advocate's extra tie is active while one end is an advocate.
     """
-    # bitwise, not short-circuit: the scans over ties call this for each tie, and a branch on
-    # a colleague's row waits for that row (search's scan: 0.94 of the cost at 1,000 employees
-    # with sim.rules.search.best_visible's mask, bench_pairs.py)
+    # bitwise, not short-circuit: the scans over ties call this for each tie, and a branch on a
+    # colleague's row waits for that row (bench_pairs.py, kernel cost against the branches:
+    # 0.974 at 1,000 employees and 1.006 at 100,000 alone; 0.94 and 0.98-1.00 with
+    # sim.rules.search.best_visible's mask)
     always = (kind == EdgeKind.INTRA) | (kind == EdgeKind.INTER)
     platform = (kind == EdgeKind.PLATFORM) & (eu < platform_ties) & \
         (state_i == Platform.ACTIVE) & (state_j == Platform.ACTIVE)
