@@ -14,7 +14,9 @@ runs made moments apart (this machine's speed drifts from minute to minute). The
 timed as a sweep runs it: right after a run of another design point (culture 0.6) on the same
 world, since a sweep runs each world's runs one after another. It is also timed right after
 ``sim.simulate`` built another world (8 MiB of new scores that push the world's out of the
-cache), and that rate is printed too.
+cache), and that rate is printed too. The flat cost (the kernel's cost per employee-step at the
+largest size over the smallest) comes from rounds of its own, ``--repeat`` of them, each running
+both sizes in turn (:func:`flat_cost`), and the rounds' own ratios are printed beside it.
 
 Run: .venv/bin/python tests/benchmarks/bench_kernel.py [--sizes 1000 10000 100000] [--steps 156]
 """
