@@ -106,6 +106,18 @@ def kernel_rate(world, inputs, n: int, steps: int, repeat: int) -> float:
     return n * steps / best
 
 
+def _baseline(n: int, steps: int):
+    """The baseline at ``n`` employees (customers 2:1) and the inputs of a sweep's previous run
+    on the same world: the next design point, culture 0.6 (sim.sweep runs each world's runs one
+    after another)."""
+    import sim
+    from sim.params import build_inputs
+
+    size = [f"population.n_employees={n}", f"population.n_customers={2 * n}"]
+    other = sim.load_scenario("baseline", [*size, "levers.culture=0.6"])
+    return sim.load_scenario("baseline", size), build_inputs(other, steps)
+
+
 def baseline_rates(n: int, steps: int, repeat: int) -> dict[str, float]:
     """Employee-steps per second of the bare step, the kernel (right after a run of the next
     design point on the same world, as in a sweep) and ``sim.simulate``, the best of ``repeat``
@@ -116,16 +128,12 @@ def baseline_rates(n: int, steps: int, repeat: int) -> dict[str, float]:
     from sim.params import build_inputs
     from sim.world import build_world
 
-    size = [f"population.n_employees={n}", f"population.n_customers={2 * n}"]
-    cfg = sim.load_scenario("baseline", size)
+    cfg, neighbour = _baseline(n, steps)
     build_world(cfg, 2)  # compile / load outside the timing
     build = _thread_seconds(lambda: build_world(cfg, 1))
     world, inputs = build_world(cfg, 1), build_inputs(cfg, steps)
     run_arrays(world, inputs, 1, 2)
     sim.simulate(cfg, seed=1, steps=2)
-    # a sweep's previous run on the same world: the next design point (sim.sweep runs each
-    # world's runs one after another)
-    neighbour = build_inputs(sim.load_scenario("baseline", [*size, "levers.culture=0.6"]), steps)
     bare, kernel = bare_run(n, steps), (lambda: run_arrays(world, inputs, 1, steps))
     best = dict.fromkeys(("bare", "kernel", "kernel_after_other", "simulate"), float("inf"))
 
@@ -148,18 +156,14 @@ def flat_cost(sizes: tuple[int, int], steps: int, repeat: int) -> tuple[float, l
     both sizes in turn, each timed as in :func:`baseline_rates` (right after a run of the next
     design point on the same world), so the two sizes get the same number of tries, moments
     apart: the table's rounds are fewer at 100,000, and a minimum over fewer tries is higher."""
-    import sim
     from sim.engine import run_arrays
     from sim.params import build_inputs
     from sim.world import build_world
 
     runs = []
     for n in sizes:
-        size = [f"population.n_employees={n}", f"population.n_customers={2 * n}"]
-        cfg = sim.load_scenario("baseline", size)
-        other = sim.load_scenario("baseline", [*size, "levers.culture=0.6"])
-        world = build_world(cfg, 1)
-        runs.append((n, world, build_inputs(cfg, steps), build_inputs(other, steps)))
+        cfg, neighbour = _baseline(n, steps)
+        runs.append((n, build_world(cfg, 1), build_inputs(cfg, steps), neighbour))
     rounds = []
     for _ in range(repeat):
         cost = []
