@@ -26,6 +26,7 @@ from sim.rules.market import adoption_share, apply_adoption, plan_adoption, turb
 from sim.rules.process import march_code, stage_gate
 from sim.rules.search import apply_search, feed_pool, plan_search
 from sim.rules.technology import apply_platform, plan_platform
+from sim.rules.ties import refresh_ties
 
 
 class Phase(IntEnum):
@@ -68,8 +69,9 @@ def initialise(s):
 @njit(cache=True)
 def begin_step(s, t):
     """Start step ``t``: the step's counters at 0; the code as it stands now is what phase 6
-    socializes toward."""
+    socializes toward; the ties as this step's share of platform ties makes them."""
     s.t = t
+    refresh_ties(s)
     s.counts[:] = 0
     s.moved = False
     s.code_at_start = s.code

@@ -10,7 +10,8 @@ from sim.errors import ConfigError
 from sim.landscape import memo_size
 
 # A run's peak is the larger of two moments: while the graph is built, and while the kernel runs.
-# Kept for the run: the CSR (nbr int32, kind int8, eu float64 per directed tie), and per agent
+# Kept for the run: the CSR (nbr int32, kind int8, eu float64 per directed tie, and the run's own
+# kind int8: sim.rules.ties.refresh_ties), and per agent
 # the kernel state (employees: about 25 int64/float64 rows with the idea slots, thresholds and
 # world copies; customers: their rows and CSR row pointer). While the graph is built
 # (sim.graph._csr): the candidate ties' ends (int64 pairs: 8 bytes per direction), the bucket
@@ -20,7 +21,7 @@ from sim.landscape import memo_size
 # steps: 1,000,000 peaks at 0.84 GiB above the runtime either way), 1,000,000 employees with
 # sparse colleague ties and no customers, 100,000 employees with 2,000,000 customers and
 # k_wom = 20 (estimates within 5% of each).
-BYTES_PER_DIRECTED_TIE = 13
+BYTES_PER_DIRECTED_TIE = 14
 BUILD_BYTES_PER_DIRECTED_TIE = 25
 BYTES_PER_EMPLOYEE = 200
 BUILD_BYTES_PER_EMPLOYEE = 50

@@ -182,3 +182,26 @@ def test_the_kernel_assigns_only_the_fields_it_declares_written():
     assert set_step(s) == 4 + 1
     with pytest.raises(TypingError, match="WRITTEN"):
         set_seed(s)
+
+
+def test_the_runs_kinds_of_ties_follow_the_share_of_platform_ties():
+    # rewritten when the step's share changes, and only for latent platform ties
+    from sim.enums import EdgeKind
+    from sim.params import Mech
+    from sim.phases import begin_step
+    from sim.rules.ties import ABSENT
+
+    cfg = load_scenario("baseline", [*SMALL, "graph.k_platform=6"])
+    world = build_world(cfg, 3)
+    s = new_state(world, build_inputs(cfg, 5), 3, 5)
+    kind, eu = world.graph.kind, world.graph.eu
+    platform = kind == EdgeKind.PLATFORM
+    assert platform.sum() > 50
+    for t, share in enumerate((0.3, 0.3, 0.8, 0.0, 1.0)):
+        s.arrays["mech"][t, Mech.PLATFORM_TIES] = share
+        begin_step(s, t)
+        live = s.arrays["tie_kind"]
+        assert np.array_equal(live[~platform], kind[~platform])
+        assert np.array_equal(live[platform] == EdgeKind.PLATFORM, eu[platform] < share)
+        assert np.all(live[platform][eu[platform] >= share] == ABSENT)
+    assert 0 < (eu[platform] < 0.3).sum() < platform.sum()

@@ -39,7 +39,7 @@ def sponsored(s, i):
     if is_advocate(s.adv_rank[i], n_advocates):
         return True
     for e in range(s.indptr[i], s.indptr[i + 1]):
-        if s.kind[e] >= EdgeKind.EMP_CUST:
+        if s.tie_kind[e] >= EdgeKind.EMP_CUST:
             break
         if is_advocate(s.adv_rank[s.nbr[e]], n_advocates) and tie_usable(s, i, e):
             return True

@@ -33,7 +33,7 @@ def adopted_share(s, c):
     w_adopted = 0.0
     w_total = 0.0
     for e in range(s.indptr[node], s.indptr[node + 1]):
-        if s.kind[e] != EdgeKind.CUST_CUST:
+        if s.tie_kind[e] != EdgeKind.CUST_CUST:
             continue
         j = s.nbr[e] - n_emp
         w = wom_weight(s.influencer[j], s.const[Const.REL_INFLUENCER])
@@ -69,7 +69,7 @@ def apply_adoption(s, c):
         n_emp = s.unit.shape[0]
         node = n_emp + c
         for e in range(s.indptr[node], s.indptr[node + 1]):
-            if s.kind[e] == EdgeKind.CUST_CUST:
+            if s.tie_kind[e] == EdgeKind.CUST_CUST:
                 s.wom_stale[s.nbr[e] - n_emp] = True
     s.adopted[c] = s.adopted_next[c]
 

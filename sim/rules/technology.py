@@ -52,7 +52,7 @@ def adopting_share(s, i):
     w_active = 0.0
     w_total = 0.0
     for e in range(s.indptr[i], s.indptr[i + 1]):
-        if s.kind[e] >= EdgeKind.EMP_CUST:
+        if s.tie_kind[e] >= EdgeKind.EMP_CUST:
             break  # a row is sorted by kind: colleagues come first
         if not tie_usable(s, i, e):
             continue
