@@ -27,6 +27,15 @@ class Platform(IntEnum):
     LAPSED = 2
 
 
+class Shows(IntEnum):
+    """What an employee's row shows colleagues who scan their ties, as bits of one byte
+    (``sim.phases.show_rows``)."""
+
+    ACTIVE = 1  # an active platform user
+    ADVOCATE = 2  # an advocate at this step
+    SHARED = 4  # sharing its solution
+
+
 class Stage(IntEnum):
     """Where an employee's idea is in the funnel (NONE: no idea in the funnel)."""
 

@@ -28,7 +28,7 @@ from sim.config import Scenario
 from sim.measure import measure
 from sim.metrics import Series, Tally, outcomes
 from sim.params import Inputs, build_inputs
-from sim.phases import STEP, Phase, begin_step, funnel, key
+from sim.phases import STEP, Phase, begin_step, funnel, key, show_rows
 from sim.rng import Stream
 from sim.rules.market import adoption_share, turbulence
 from sim.rules.search import feed_pool
@@ -114,6 +114,7 @@ class InnovationModel(mesa.Model):
     def adopt_platform(self) -> None:
         """Phase 1 (R1): every employee plans from the state at the start of the phase, then applies."""
         k = self.agent_key(Stream.PLATFORM)
+        show_rows(self.state)
         for e in self.employees:
             e.plan_platform(k)
         for e in self.employees:
@@ -129,6 +130,7 @@ class InnovationModel(mesa.Model):
         """Phase 3 (R3, R3f, R3s): the feed's posts are fixed first (the platform's function);
         every employee plans, then applies."""
         feed_pool(self.state, self.key(Stream.FEED))
+        show_rows(self.state)
         k, k_feed, k_share, k_judge = (self.agent_key(Stream.SEARCH), self.agent_key(Stream.FEED),
                                        self.agent_key(Stream.SHARE), self.agent_key(Stream.JUDGE))
         for e in self.employees:

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-from sim.enums import Count, FunnelRule
+from sim.enums import Count, FunnelRule, Platform, Shows
 from sim.jit import njit
 from sim.landscape import fitness_of
 from sim.measure import measure
 from sim.metrics import Tally
-from sim.params import Const
+from sim.params import Const, Mech
 from sim.rng import Stream, step_key
+from sim.rules.advocates import is_advocate
 from sim.rules.beliefs import KNOWN_SLOT, random_known, random_solution
 from sim.rules.culture import empower, learn, submit
 from sim.rules.market import adoption_share, apply_adoption, plan_adoption, turbulence
@@ -84,10 +85,23 @@ def key(s, stream):
     return step_key(s.seed, stream, s.t)
 
 
+@njit(cache=True)
+def show_rows(s):
+    """What each employee's row shows colleagues who scan their ties (``s.shows``, ``Shows``
+    bits), as the rows stand now: the phases that scan ties (1, 3, and 4's sponsorship, which
+    reads what phase 3 took: phases 3 and 4 change no platform state) read this one byte of a
+    colleague instead of three rows, so more of them stay in the cache."""
+    n_adv = s.mech[s.t, Mech.N_ADVOCATES]
+    for i in range(s.shows.shape[0]):
+        s.shows[i] = (Shows.ACTIVE * (s.platform[i] == Platform.ACTIVE)) | \
+            (Shows.ADVOCATE * is_advocate(s.adv_rank[i], n_adv)) | (Shows.SHARED * s.shared[i])
+
+
 @njit(cache=True, inline="always")
 def adopt_platform(s):
     """Phase 1 (R1): every employee plans from the state at the start of the phase, then applies."""
     k = key(s, Stream.PLATFORM)
+    show_rows(s)
     for i in range(s.platform.shape[0]):
         plan_platform(s, i, k)
     for i in range(s.platform.shape[0]):
@@ -108,6 +122,7 @@ def search_and_share(s):
     applies."""
     k, k_feed, k_share = key(s, Stream.SEARCH), key(s, Stream.FEED), key(s, Stream.SHARE)
     feed_pool(s, k_feed)
+    show_rows(s)
     k_judge = key(s, Stream.JUDGE)
     for i in range(s.solution.shape[0]):
         plan_search(s, i, k, k_feed, k_share, k_judge)

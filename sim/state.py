@@ -18,7 +18,9 @@ Fields (shapes: E employees, C customers, D CSR entries, N landscape bits, K its
                indptr (E+C+1; i8),
                nbr, kind, eu (D; i4, i1, f8), adv_rank (E; i4), contacts (E; i8), dep (N, K+1;
                i8), tie_kind (D; i1: the run's kind of each tie, ABSENT for a latent platform tie
-               that does not exist at ties_share, f8: ``sim.rules.ties.refresh_ties``),
+               that does not exist at ties_share, f8: ``sim.rules.ties.refresh_ties``), shows
+               (E; i1: what an employee's row shows colleagues who scan their ties, ``Shows``
+               bits as of the phase's start: ``sim.phases.show_rows``),
                exponent (f8)
     params:    mech (S, len(Mech); f8), const (len(Const); f8), soc_stay (S+1, N+1; f8:
                ``sim.params.socialization_table``), adoption_rule, funnel_rule, soc_rule,
@@ -88,7 +90,7 @@ FIELDS = (
     ("unit", _I8), ("threshold", _F8), ("slow", _B1), ("access", _F8),
     ("influencer", _B1),
     ("indptr", _I8), ("nbr", _I4), ("kind", _I1), ("eu", _F8), ("tie_kind", _I1),
-    ("ties_share", types.float64), ("adv_rank", _I4), ("contacts", _I8), ("dep", _I8_2D),
+    ("ties_share", types.float64), ("shows", _I1), ("adv_rank", _I4), ("contacts", _I8), ("dep", _I8_2D),
     ("exponent", types.float64),
     # params
     ("mech", _F8_2D), ("const", _F8), ("soc_stay", _F8_2D), ("adoption_rule", types.int64),
@@ -269,7 +271,7 @@ class PlainState(SimpleNamespace):
 
 @njit(cache=True)
 def _make(unit, threshold, slow, access, influencer, indptr, nbr, kind, eu, tie_kind, ties_share,
-          adv_rank, contacts,
+          shows, adv_rank, contacts,
           dep, exponent, mech, const, soc_stay, adoption_rule, funnel_rule, soc_rule, feed_rule,
           search_rule, code_blank, reality, stop_converged, seed, empowered, resourceful,
           platform, platform_next, solution, solution_next, known, fitness, fitness_next, shared,
@@ -293,6 +295,7 @@ def _make(unit, threshold, slow, access, influencer, indptr, nbr, kind, eu, tie_
     s.eu = eu
     s.tie_kind = tie_kind
     s.ties_share = ties_share
+    s.shows = shows
     s.adv_rank = adv_rank
     s.contacts = contacts
     s.dep = dep
@@ -385,6 +388,7 @@ def new_state(world: World, inputs: Inputs, seed: int, steps: int) -> State | Pl
         "access": access_draws(int(seed), n_emp),
         "influencer": pop.influencer, "indptr": g.indptr, "nbr": g.nbr, "kind": g.kind, "eu": g.eu,
         "tie_kind": g.kind.copy(), "ties_share": np.nan,
+        "shows": np.zeros(pop.n_employees, np.int8),
         "adv_rank": g.adv_rank, "contacts": g.contacts, "dep": land.dep,
         "exponent": float(land.exponent),
         "mech": inputs.mech, "const": inputs.const, "soc_stay": inputs.soc_stay,

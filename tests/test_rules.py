@@ -50,17 +50,20 @@ def test_a_share_the_draw_makes_irrelevant_changes_no_decision():
 
 
 def test_platform_tie_activity():
+    from sim.enums import Shows
+
+    active, adv, shared = Shows.ACTIVE, Shows.ADVOCATE, Shows.SHARED
     # latent platform tie: only if it exists at this Technology level and both ends are active
     assert ties.tie_exists(0.3, 0.5) and not ties.tie_exists(0.7, 0.5)
     assert not ties.tie_exists(0.5, 0.5)
-    assert ties.tie_active(2, 1, 1, 5, 5, 0)
-    assert not ties.tie_active(ties.ABSENT, 1, 1, 5, 5, 0)
-    assert not ties.tie_active(2, 1, 0, 5, 5, 0)
+    assert ties.tie_active(2, active, active | shared)
+    assert not ties.tie_active(ties.ABSENT, active, active)
+    assert not ties.tie_active(2, active, shared | adv)
     # advocate tie: only while an end is an advocate
-    assert ties.tie_active(3, 0, 0, 2, 9, 3)
-    assert not ties.tie_active(3, 0, 0, 4, 9, 3)
+    assert ties.tie_active(3, 0, adv) and ties.tie_active(3, adv, 0)
+    assert not ties.tie_active(3, active, active | shared)
     # intra- and inter-unit ties always
-    assert ties.tie_active(0, 0, 0, 9, 9, 0) and ties.tie_active(1, 0, 0, 9, 9, 0)
+    assert ties.tie_active(0, 0, 0) and ties.tie_active(1, 0, 0)
 
 
 def test_zero_adoption_probabilities_nobody_adopts():

@@ -72,13 +72,16 @@ def test_counts_reset_each_step():
 
 def _asynchronous_model():
     """A Mesa model that applies each employee's platform decision as soon as it is made, so a
-    later colleague sees it within the same step: the visiting order the equivalence guards."""
+    later colleague sees it within the same step (what its row shows is taken again after each
+    decision): the visiting order the equivalence guards."""
     from sim.model import InnovationModel
+    from sim.phases import show_rows
 
     class Asynchronous(InnovationModel):
         def adopt_platform(self):
             k = self.key(sim.rng.Stream.PLATFORM)
             for e in self.employees:
+                show_rows(self.state)
                 e.plan_platform(k)
                 e.apply_platform()
 
@@ -205,3 +208,24 @@ def test_the_runs_kinds_of_ties_follow_the_share_of_platform_ties():
         assert np.array_equal(live[platform] == EdgeKind.PLATFORM, eu[platform] < share)
         assert np.all(live[platform][eu[platform] >= share] == ABSENT)
     assert 0 < (eu[platform] < 0.3).sum() < platform.sum()
+
+
+def test_what_a_row_shows_is_its_platform_state_advocacy_and_sharing():
+    from sim.enums import Platform, Shows
+    from sim.params import Mech
+    from sim.phases import begin_step, show_rows
+
+    cfg = load_scenario("baseline", list(SMALL))
+    s = new_state(build_world(cfg, 4), build_inputs(cfg, 5), 4, 5)
+    rows = s.arrays
+    rng = np.random.default_rng(0)
+    rows["platform"][:] = rng.integers(0, 3, rows["platform"].shape[0])
+    rows["shared"][:] = rng.random(rows["shared"].shape[0]) < 0.5
+    rows["mech"][2, Mech.N_ADVOCATES] = 7
+    begin_step(s, 2)
+    show_rows(s)
+    shows = rows["shows"]
+    assert np.array_equal((shows & Shows.ACTIVE) != 0, rows["platform"] == Platform.ACTIVE)
+    assert np.array_equal((shows & Shows.ADVOCATE) != 0, rows["adv_rank"] < 7)
+    assert np.array_equal((shows & Shows.SHARED) != 0, rows["shared"])
+    assert 0 < ((shows & Shows.ADVOCATE) != 0).sum() == 7

@@ -1,10 +1,10 @@
 """Rules moved by Advocates: who is an advocate (R1b), their weight in adoption (R1w),
 sponsorship of ideas (R5s)."""
 
-from sim.enums import EdgeKind
+from sim.enums import EdgeKind, Shows
 from sim.jit import njit
 from sim.params import Mech
-from sim.rules.ties import tie_usable
+from sim.rules.ties import tie_active
 
 
 @njit(cache=True)
@@ -41,6 +41,7 @@ def sponsored(s, i):
     for e in range(s.indptr[i], s.indptr[i + 1]):
         if s.tie_kind[e] >= EdgeKind.EMP_CUST:
             break
-        if is_advocate(s.adv_rank[s.nbr[e]], n_advocates) and tie_usable(s, i, e):
+        shows_j = s.shows[s.nbr[e]]
+        if (shows_j & Shows.ADVOCATE) and tie_active(s.tie_kind[e], s.shows[i], shows_j):
             return True
     return False

@@ -10,7 +10,7 @@ slot 0 for the feed's post, 1 + k for its k-th colleague tie (CSR order).
 import numpy as np
 
 from sim.bits import lowest_bit, popcount
-from sim.enums import FeedRule, Group, Platform, SearchRule
+from sim.enums import FeedRule, Group, Platform, SearchRule, Shows
 from sim.jit import njit
 from sim.landscape import fitness_of
 from sim.params import Const, Mech
@@ -18,7 +18,7 @@ from sim.rng import normal, randint, uniform
 from sim.rules.advocates import is_advocate
 from sim.rules.culture import group, keeps_worse, shares_next
 from sim.rules.technology import sees_feed
-from sim.rules.ties import tie_usable
+from sim.rules.ties import tie_active
 
 SLOT_FLIP = 3
 SLOT_WORK = 28
@@ -228,13 +228,15 @@ def best_visible(s, i, key_feed, key_judge):
     best = -1
     best_v = -1.0
     first = s.indptr[i]
+    shows_i = s.shows[i]
     end = s.indptr[i + 1] - s.contacts[i]  # a row's customers come last (sorted by kind)
     # in blocks of 64 colleagues: first which are visible, as a bit mask, with no branch on
     # their rows (so the reads of scattered rows overlap), then the visible ones in CSR order
     for base in range(first, end, 64):
         mask = np.uint64(0)
         for e in range(base, min(base + 64, end)):
-            visible = s.shared[s.nbr[e]] & tie_usable(s, i, e)
+            shows_j = s.shows[s.nbr[e]]
+            visible = ((shows_j & Shows.SHARED) != 0) & tie_active(s.tie_kind[e], shows_i, shows_j)
             mask |= np.uint64(visible) << np.uint64(e - base)
         while mask:
             e = base + lowest_bit(mask)

@@ -4,12 +4,12 @@ feed shows and copy fidelity (R3c) in ``sim.rules.search``."""
 
 import numpy as np
 
-from sim.enums import AdoptionRule, Count, EdgeKind, Platform
+from sim.enums import AdoptionRule, Count, EdgeKind, Platform, Shows
 from sim.jit import njit
 from sim.params import Const, Mech
 from sim.rng import Stream, step_key, uniform
 from sim.rules.advocates import is_advocate, tie_weight
-from sim.rules.ties import tie_usable
+from sim.rules.ties import tie_active
 
 
 @njit(cache=True)
@@ -51,16 +51,16 @@ def adopting_share(s, i):
     (advocates weigh more); 0 without usable ties. Summed in CSR order."""
     w_active = 0.0
     w_total = 0.0
+    shows_i = s.shows[i]
     for e in range(s.indptr[i], s.indptr[i + 1]):
         if s.tie_kind[e] >= EdgeKind.EMP_CUST:
             break  # a row is sorted by kind: colleagues come first
-        if not tie_usable(s, i, e):
+        shows_j = s.shows[s.nbr[e]]
+        if not tie_active(s.tie_kind[e], shows_i, shows_j):
             continue
-        j = s.nbr[e]
-        w = tie_weight(is_advocate(s.adv_rank[j], s.mech[s.t, Mech.N_ADVOCATES]),
-                       s.mech[s.t, Mech.W_ADVOCATE])
+        w = tie_weight((shows_j & Shows.ADVOCATE) != 0, s.mech[s.t, Mech.W_ADVOCATE])
         w_total += w
-        if s.platform[j] == Platform.ACTIVE:
+        if shows_j & Shows.ACTIVE:
             w_active += w
     return w_active / w_total if w_total > 0.0 else 0.0
 

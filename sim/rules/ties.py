@@ -1,7 +1,7 @@
 """Which ties can be used at a step (R1a): moved by Technology (platform ties) and Advocates
 (advocates' extra ties); read by adoption (R1), search (R3v) and sponsorship (R5s)."""
 
-from sim.enums import EdgeKind, Platform
+from sim.enums import EdgeKind, Shows
 from sim.jit import njit
 from sim.params import Mech
 
@@ -19,21 +19,21 @@ def tie_exists(eu, platform_ties):
 
 
 @njit(cache=True)
-def tie_active(kind, state_i, state_j, rank_i, rank_j, n_advocates):
+def tie_active(kind, shows_i, shows_j):
     """R1a: is an employee-employee tie usable at this step?
 
     ``kind``: the tie's kind as the run sees it (``refresh_ties``: a latent platform tie that does
-    not exist is ABSENT). Intra- and inter-unit ties always are usable; a platform tie that exists
-    while both ends are active users; an advocate's extra tie while one end is an advocate.
+    not exist is ABSENT); ``shows_i``, ``shows_j``: what the two ends' rows show (``Shows`` bits).
+    Intra- and inter-unit ties are always usable; a platform tie that exists while both ends are
+    active users; an advocate's extra tie while one end is an advocate.
     """
     # bitwise, not short-circuit: the scans over ties call this for each tie, and a branch on a
     # colleague's row waits for that row (bench_pairs.py, kernel cost against the branches:
     # 0.974 at 1,000 employees and 1.006 at 100,000 alone; 0.94 and 0.98-1.00 with
     # sim.rules.search.best_visible's mask)
     always = (kind == EdgeKind.INTRA) | (kind == EdgeKind.INTER)
-    platform = (kind == EdgeKind.PLATFORM) & (state_i == Platform.ACTIVE) & \
-        (state_j == Platform.ACTIVE)
-    advocate = (kind == EdgeKind.ADVOCATE) & ((rank_i < n_advocates) | (rank_j < n_advocates))
+    platform = (kind == EdgeKind.PLATFORM) & ((shows_i & shows_j & Shows.ACTIVE) != 0)
+    advocate = (kind == EdgeKind.ADVOCATE) & (((shows_i | shows_j) & Shows.ADVOCATE) != 0)
     return always | platform | advocate
 
 
@@ -49,11 +49,3 @@ def refresh_ties(s):
     for e in range(s.kind.shape[0]):
         if s.kind[e] == EdgeKind.PLATFORM:
             s.tie_kind[e] = EdgeKind.PLATFORM if tie_exists(s.eu[e], share) else ABSENT
-
-
-@njit(cache=True, inline="always")
-def tie_usable(s, i, e):
-    """R1a for employee ``i``'s CSR entry ``e`` (a colleague) in state ``s`` at step ``s.t``."""
-    j = s.nbr[e]
-    return tie_active(s.tie_kind[e], s.platform[i], s.platform[j], s.adv_rank[i], s.adv_rank[j],
-                      s.mech[s.t, Mech.N_ADVOCATES])
