@@ -17,18 +17,18 @@ Fields (shapes: E employees, C customers, D CSR entries, N landscape bits, K its
                seat's fixed draw the platform's reach is compared with), influencer (C; b1),
                indptr (E+C+1; i8),
                nbr, kind, eu (D; i4, i1, f8), adv_rank (E; i4), contacts (E; i8), dep (N, K+1;
-               i8), tie_kind (D; i1: the run's kind of each tie, ABSENT for a latent platform tie
-               that does not exist at ties_share, f8: ``sim.rules.ties.refresh_ties``), shows
-               (E; i1: what an employee's row shows colleagues who scan their ties, ``Shows``
-               bits as of the phase's start: ``sim.phases.show_rows``),
-               exponent (f8)
+               i8), exponent (f8); tie_kind (D; i1: the run's kind of each tie, ABSENT for a latent
+               platform tie that does not exist at the share ties_share (f8) it was written for:
+               ``sim.rules.ties.refresh_ties``)
     params:    mech (S, len(Mech); f8), const (len(Const); f8), soc_stay (S+1, N+1; f8:
                ``sim.params.socialization_table``), adoption_rule, funnel_rule, soc_rule,
                feed_rule, search_rule, code_blank, reality, stop_converged, seed (i8)
     employees: empowered, resourceful (E; b1), platform (E; i1: Platform), solution, known (E; i8:
                N-bit masks), fitness (E; f8), shared (E; b1: visible to colleagues), origin (E; i8:
                unit the solution came from), t_changed (E; i8: step its solution last changed),
-               ever_submitted (E; b1), and the *_next rows of the synchronous phases
+               ever_submitted (E; b1), shows (E; i1: what the row shows colleagues who scan their
+               ties, ``Shows`` bits as of the phase's start: ``sim.phases.show_rows``), and the
+               *_next rows of the synchronous phases
     ideas:     idea_stage (E; i8: Stage, one slot per employee), idea_solution, idea_t_submit,
                idea_t_stage, idea_origin (E; i8), idea_sponsored (E; b1)
     customers: adopted, adopted_next (C; b1), adopted_share (f8: share of customers who had
@@ -90,7 +90,7 @@ FIELDS = (
     ("unit", _I8), ("threshold", _F8), ("slow", _B1), ("access", _F8),
     ("influencer", _B1),
     ("indptr", _I8), ("nbr", _I4), ("kind", _I1), ("eu", _F8), ("tie_kind", _I1),
-    ("ties_share", types.float64), ("shows", _I1), ("adv_rank", _I4), ("contacts", _I8), ("dep", _I8_2D),
+    ("ties_share", types.float64), ("adv_rank", _I4), ("contacts", _I8), ("dep", _I8_2D),
     ("exponent", types.float64),
     # params
     ("mech", _F8_2D), ("const", _F8), ("soc_stay", _F8_2D), ("adoption_rule", types.int64),
@@ -101,7 +101,7 @@ FIELDS = (
     ("empowered", _B1), ("resourceful", _B1), ("platform", _I1), ("platform_next", _I1),
     ("solution", _I8), ("solution_next", _I8), ("known", _I8), ("fitness", _F8),
     ("fitness_next", _F8), ("shared", _B1), ("shared_next", _B1), ("origin", _I8),
-    ("origin_next", _I8), ("t_changed", _I8), ("ever_submitted", _B1),
+    ("origin_next", _I8), ("t_changed", _I8), ("ever_submitted", _B1), ("shows", _I1),
     # ideas (one slot per employee)
     ("idea_stage", _I8), ("idea_solution", _I8), ("idea_t_submit", _I8), ("idea_t_stage", _I8),
     ("idea_sponsored", _B1), ("idea_origin", _I8),
@@ -271,11 +271,11 @@ class PlainState(SimpleNamespace):
 
 @njit(cache=True)
 def _make(unit, threshold, slow, access, influencer, indptr, nbr, kind, eu, tie_kind, ties_share,
-          shows, adv_rank, contacts,
+          adv_rank, contacts,
           dep, exponent, mech, const, soc_stay, adoption_rule, funnel_rule, soc_rule, feed_rule,
           search_rule, code_blank, reality, stop_converged, seed, empowered, resourceful,
           platform, platform_next, solution, solution_next, known, fitness, fitness_next, shared,
-          shared_next, origin, origin_next, t_changed, ever_submitted, idea_stage, idea_solution,
+          shared_next, origin, origin_next, t_changed, ever_submitted, shows, idea_stage, idea_solution,
           idea_t_submit, idea_t_stage, idea_sponsored, idea_origin, adopted, adopted_next,
           adopted_share, wom_share, wom_stale, table, memo, bound, own_landscape, moves,
           move_row, move_delta, move_low, max_score, optimum, t, deployed,
@@ -295,7 +295,6 @@ def _make(unit, threshold, slow, access, influencer, indptr, nbr, kind, eu, tie_
     s.eu = eu
     s.tie_kind = tie_kind
     s.ties_share = ties_share
-    s.shows = shows
     s.adv_rank = adv_rank
     s.contacts = contacts
     s.dep = dep
@@ -327,6 +326,7 @@ def _make(unit, threshold, slow, access, influencer, indptr, nbr, kind, eu, tie_
     s.origin_next = origin_next
     s.t_changed = t_changed
     s.ever_submitted = ever_submitted
+    s.shows = shows
     s.idea_stage = idea_stage
     s.idea_solution = idea_solution
     s.idea_t_submit = idea_t_submit
@@ -388,7 +388,6 @@ def new_state(world: World, inputs: Inputs, seed: int, steps: int) -> State | Pl
         "access": access_draws(int(seed), n_emp),
         "influencer": pop.influencer, "indptr": g.indptr, "nbr": g.nbr, "kind": g.kind, "eu": g.eu,
         "tie_kind": g.kind.copy(), "ties_share": np.nan,
-        "shows": np.zeros(pop.n_employees, np.int8),
         "adv_rank": g.adv_rank, "contacts": g.contacts, "dep": land.dep,
         "exponent": float(land.exponent),
         "mech": inputs.mech, "const": inputs.const, "soc_stay": inputs.soc_stay,
@@ -402,7 +401,7 @@ def new_state(world: World, inputs: Inputs, seed: int, steps: int) -> State | Pl
         "solution_next": e_i8(), "known": e_i8(), "fitness": np.zeros(n_emp),
         "fitness_next": np.zeros(n_emp), "shared": e_b1(), "shared_next": e_b1(),
         "origin": pop.unit.copy(), "origin_next": pop.unit.copy(), "t_changed": e_i8(),
-        "ever_submitted": e_b1(),
+        "ever_submitted": e_b1(), "shows": np.zeros(n_emp, np.int8),
         "idea_stage": np.full(n_emp, int(Stage.NONE), np.int64), "idea_solution": e_i8(),
         "idea_t_submit": e_i8(), "idea_t_stage": e_i8(), "idea_sponsored": e_b1(),
         "idea_origin": e_i8(),
