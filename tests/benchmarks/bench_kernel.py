@@ -16,7 +16,10 @@ world, since a sweep runs each world's runs one after another. It is also timed 
 ``sim.simulate`` built another world (8 MiB of new scores that push the world's out of the
 cache), and that rate is printed too. The flat cost (the kernel's cost per employee-step at the
 largest size over the smallest) comes from rounds of its own, ``--repeat`` of them, each running
-both sizes in turn (:func:`flat_cost`), and the rounds' own ratios are printed beside it.
+both sizes in turn (:func:`flat_cost`), and the rounds' own ratios are printed beside it. The
+same rounds time the bare step at both sizes, whose own cost grows too once its rows leave the
+caches, and the kernel's flat cost over the floor's is printed: the share of the growth that is
+the model's rather than the machine's.
 
 Run: .venv/bin/python tests/benchmarks/bench_kernel.py [--sizes 1000 10000 100000] [--steps 156]
 """
@@ -150,12 +153,14 @@ def baseline_rates(n: int, steps: int, repeat: int) -> dict[str, float]:
     return {name: n * steps / seconds for name, seconds in best.items()} | {"build": build}
 
 
-def flat_cost(sizes: tuple[int, int], steps: int, repeat: int) -> tuple[float, list[float]]:
-    """The kernel's cost per employee-step at ``sizes[1]`` over its cost at ``sizes[0]``: the
+def flat_cost(sizes: tuple[int, int], steps: int, repeat: int) -> dict[str, tuple[float, list[float]]]:
+    """The cost per employee-step at ``sizes[1]`` over the cost at ``sizes[0]``, of the kernel and
+    of the bare step (its floor, which grows too once its rows leave the caches): for each, the
     ratio of the best of ``repeat`` rounds at each size, and each round's own ratio. A round runs
-    both sizes in turn, each timed as in :func:`baseline_rates` (right after a run of the next
-    design point on the same world), so the two sizes get the same number of tries, moments
-    apart: the table's rounds are fewer at 100,000, and a minimum over fewer tries is higher."""
+    both sizes in turn, the bare step then the kernel, the kernel timed as in
+    :func:`baseline_rates` (right after a run of the next design point on the same world), so the
+    two sizes get the same number of tries, moments apart: the table's rounds are fewer at
+    100,000, and a minimum over fewer tries is higher."""
     from sim.engine import run_arrays
     from sim.params import build_inputs
     from sim.world import build_world
@@ -163,16 +168,22 @@ def flat_cost(sizes: tuple[int, int], steps: int, repeat: int) -> tuple[float, l
     runs = []
     for n in sizes:
         cfg, neighbour = _baseline(n, steps)
-        runs.append((n, build_world(cfg, 1), build_inputs(cfg, steps), neighbour))
-    rounds = []
+        runs.append((n, build_world(cfg, 1), build_inputs(cfg, steps), neighbour, bare_run(n, steps)))
+    rounds = {"kernel": [], "bare": []}
     for _ in range(repeat):
-        cost = []
-        for n, world, inputs, neighbour in runs:
+        cost = {"kernel": [], "bare": []}
+        for n, world, inputs, neighbour, bare in runs:
+            cost["bare"].append(_thread_seconds(bare) / n)
             run_arrays(world, neighbour, 1, steps)
-            cost.append(_thread_seconds(lambda w=world, x=inputs: run_arrays(w, x, 1, steps)) / n)
-        rounds.append(cost)
-    best = [min(r[k] for r in rounds) for k in range(2)]
-    return best[1] / best[0], [r[1] / r[0] for r in rounds]
+            cost["kernel"].append(
+                _thread_seconds(lambda w=world, x=inputs: run_arrays(w, x, 1, steps)) / n)
+        for name, pair in cost.items():
+            rounds[name].append(pair)
+    out = {}
+    for name, rs in rounds.items():
+        best = [min(r[k] for r in rs) for k in range(2)]
+        out[name] = (best[1] / best[0], [r[1] / r[0] for r in rs])
+    return out
 
 
 def turbulence_free_rate(n: int, steps: int, repeat: int) -> float:
@@ -197,6 +208,10 @@ def first_call(cache_dir: str | None) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
+def _median(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
@@ -215,10 +230,15 @@ def main() -> None:
               f"{r['build']:>14.3f} {r['bare'] / r['kernel_after_other']:>31.1f}x")
     if len(args.sizes) > 1:
         ends = (args.sizes[0], args.sizes[-1])
-        ratio, rounds = flat_cost(ends, args.steps, args.repeat)
-        print(f"kernel cost per employee-step at {ends[1]:,} / at {ends[0]:,}: {ratio:.2f}x "
-              f"(best of {args.repeat} interleaved rounds each; the rounds' own ratios "
-              f"{min(rounds):.2f}-{max(rounds):.2f}, median {sorted(rounds)[len(rounds) // 2]:.2f})")
+        flat = flat_cost(ends, args.steps, args.repeat)
+        for name, label in (("kernel", "kernel"), ("bare", "bare step (the floor)")):
+            ratio, rounds = flat[name]
+            print(f"{label} cost per employee-step at {ends[1]:,} / at {ends[0]:,}: {ratio:.2f}x "
+                  f"(best of {args.repeat} interleaved rounds each; the rounds' own ratios "
+                  f"{min(rounds):.2f}-{max(rounds):.2f}, median {_median(rounds):.2f})")
+        own = [k / b for k, b in zip(flat["kernel"][1], flat["bare"][1], strict=True)]
+        print(f"the kernel's flat cost over the floor's: {flat['kernel'][0] / flat['bare'][0]:.2f}x "
+              f"(the rounds' own {min(own):.2f}-{max(own):.2f}, median {_median(own):.2f})")
     if first:
         n0, r0 = first
         calm = turbulence_free_rate(n0, args.steps, args.repeat)
