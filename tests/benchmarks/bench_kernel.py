@@ -17,9 +17,9 @@ world, since a sweep runs each world's runs one after another. It is also timed 
 cache), and that rate is printed too. The flat cost (the kernel's cost per employee-step at the
 largest size over the smallest) comes from rounds of its own, ``--repeat`` of them, each running
 both sizes in turn (:func:`flat_cost`), and the rounds' own ratios are printed beside it. The
-same rounds time the bare step at both sizes, whose own cost grows too once its rows leave the
-caches, and the kernel's flat cost over the floor's is printed: the share of the growth that is
-the model's rather than the machine's.
+same rounds time the bare step at both sizes, whose own cost per agent-step grows too, and the
+kernel's flat cost over the floor's is printed. Under the table, each size's rounds' own
+kernel/bare and simulate/bare: the best times in the table can come from different rounds.
 
 Run: .venv/bin/python tests/benchmarks/bench_kernel.py [--sizes 1000 10000 100000] [--steps 156]
 """
@@ -125,7 +125,9 @@ def baseline_rates(n: int, steps: int, repeat: int) -> dict[str, float]:
     """Employee-steps per second of the bare step, the kernel (right after a run of the next
     design point on the same world, as in a sweep) and ``sim.simulate``, the best of ``repeat``
     interleaved rounds; the kernel's rate right after ``sim.simulate`` built another world
-    (``kernel_after_other``); and the seconds to build the world, for the baseline at ``n``."""
+    (``kernel_after_other``); the seconds to build the world, for the baseline at ``n``; and
+    each round's own kernel/bare and simulate/bare (``rounds``: the host's speed drifts between
+    rounds, so the best times of the table can come from different rounds)."""
     import sim
     from sim.engine import run_arrays
     from sim.params import build_inputs
@@ -143,19 +145,25 @@ def baseline_rates(n: int, steps: int, repeat: int) -> dict[str, float]:
     def keep(name, seconds):
         best[name] = min(best[name], seconds)
 
+    rounds = {"kernel": [], "simulate": []}
     for _ in range(repeat):
-        keep("bare", min(_thread_seconds(bare), _thread_seconds(bare)))
+        floor = min(_thread_seconds(bare), _thread_seconds(bare))
+        keep("bare", floor)
         keep("kernel_after_other", _thread_seconds(kernel))  # after simulate built its world
         run_arrays(world, neighbour, 1, steps)
-        keep("kernel", _thread_seconds(kernel))
-        for _ in range(2):
-            keep("simulate", _thread_seconds(lambda: sim.simulate(cfg, seed=1, steps=steps)))
-    return {name: n * steps / seconds for name, seconds in best.items()} | {"build": build}
+        own = _thread_seconds(kernel)
+        keep("kernel", own)
+        rounds["kernel"].append(own / floor)
+        whole = min(_thread_seconds(lambda: sim.simulate(cfg, seed=1, steps=steps)) for _ in range(2))
+        keep("simulate", whole)
+        rounds["simulate"].append(whole / floor)
+    return ({name: n * steps / seconds for name, seconds in best.items()}
+            | {"build": build, "rounds": rounds})
 
 
 def flat_cost(sizes: tuple[int, int], steps: int, repeat: int) -> dict[str, tuple[float, list[float]]]:
     """The cost per employee-step at ``sizes[1]`` over the cost at ``sizes[0]``, of the kernel and
-    of the bare step (its floor, which grows too once its rows leave the caches): for each, the
+    of the bare step (its floor, whose cost per agent-step grows too): for each, the
     ratio of the best of ``repeat`` rounds at each size, and each round's own ratio. A round runs
     both sizes in turn, the bare step then the kernel, the kernel timed as in
     :func:`baseline_rates` (right after a run of the next design point on the same world), so the
@@ -222,12 +230,18 @@ def main() -> None:
           f"{'kernel/bare':>12} {'simulate/bare':>14} {'world build s':>14} "
           f"{'kernel/bare after another world':>32}")
     first = None
+    rounds = []
     for n in args.sizes:
         r = baseline_rates(n, args.steps, args.repeat if n <= 10_000 else min(args.repeat, 3))
         first = first or (n, r)
         print(f"{n:>10,} {r['bare']:>13,.0f} {r['kernel']:>11,.0f} {r['simulate']:>11,.0f} "
               f"{r['bare'] / r['kernel']:>11.1f}x {r['bare'] / r['simulate']:>13.1f}x "
               f"{r['build']:>14.3f} {r['bare'] / r['kernel_after_other']:>31.1f}x")
+        rounds.append((n, r["rounds"]))
+    for n, own in rounds:
+        print(f"the rounds' own ratios at {n:,}: "
+              + "; ".join(f"{name}/bare {min(v):.1f}-{max(v):.1f}, median {_median(v):.1f}"
+                          for name, v in own.items()))
     if len(args.sizes) > 1:
         ends = (args.sizes[0], args.sizes[-1])
         flat = flat_cost(ends, args.steps, args.repeat)
