@@ -121,7 +121,7 @@ def _baseline(n: int, steps: int):
     return sim.load_scenario("baseline", size), build_inputs(other, steps)
 
 
-def baseline_rates(n: int, steps: int, repeat: int) -> dict[str, float]:
+def baseline_rates(n: int, steps: int, repeat: int) -> dict:
     """Employee-steps per second of the bare step, the kernel (right after a run of the next
     design point on the same world, as in a sweep) and ``sim.simulate``, the best of ``repeat``
     interleaved rounds; the kernel's rate right after ``sim.simulate`` built another world
@@ -230,15 +230,15 @@ def main() -> None:
           f"{'kernel/bare':>12} {'simulate/bare':>14} {'world build s':>14} "
           f"{'kernel/bare after another world':>32}")
     first = None
-    rounds = []
+    per_size = []
     for n in args.sizes:
         r = baseline_rates(n, args.steps, args.repeat if n <= 10_000 else min(args.repeat, 3))
         first = first or (n, r)
         print(f"{n:>10,} {r['bare']:>13,.0f} {r['kernel']:>11,.0f} {r['simulate']:>11,.0f} "
               f"{r['bare'] / r['kernel']:>11.1f}x {r['bare'] / r['simulate']:>13.1f}x "
               f"{r['build']:>14.3f} {r['bare'] / r['kernel_after_other']:>31.1f}x")
-        rounds.append((n, r["rounds"]))
-    for n, own in rounds:
+        per_size.append((n, r["rounds"]))
+    for n, own in per_size:
         print(f"the rounds' own ratios at {n:,}: "
               + "; ".join(f"{name}/bare {min(v):.1f}-{max(v):.1f}, median {_median(v):.1f}"
                           for name, v in own.items()))
