@@ -99,10 +99,10 @@ def build_landscape(n: int, k: int, exponent: float, seed: int, kind: str = "nk"
         dep = np.arange(n, dtype=np.int64)[:, None]
     else:
         dep = np.empty((n, k + 1), dtype=np.int64)
-        for i in range(n):
-            others = np.delete(np.arange(n), i)
+        for i in range(n):  # k of the other bits: the same draws as choosing from them by value
+            pick = rng.choice(n - 1, size=k, replace=False)
             dep[i, 0] = i
-            dep[i, 1:] = rng.choice(others, size=k, replace=False)
+            dep[i, 1:] = pick + (pick >= i)
         table = rng.random((n, 1 << (k + 1)))
     memo = np.empty(memo_size(n, k), np.float64)
     bound = np.empty(n_blocks(memo.shape[0]))
@@ -322,56 +322,62 @@ def global_max_score(dep, table, memo, bound):
 
 
 _BLOCK_BITS = 3  # _enumerate_blocks scores 2**3 solutions per block and 4 blocks at a time
-_MAX_BLOCK_ROWS = 1 << 17  # N * 2**(K+1) up to this: its table of blocks (8 values a row) is 8 MiB
+_ROW = 32  # values per row of its block table: 8 ranks of each of the 4 quarters
+_MAX_BLOCK_ROWS = 1 << 17  # N * 2**(K+1) up to this: its table of blocks (32 values a row) is 32 MiB
 
 
-def _block_sums_py(blocks, row, n, memo, bound, g0, stride, keep):
-    """The 32 sums of one step of :func:`_enumerate_blocks`: for each of the 4 quarters q, the 8
-    values ``blocks[row[i * 4 + q] + r]`` (r = 0 .. 7) summed over i = 0 .. n - 1 from 0.0, in
-    that order, as a tuple (quarter-major); when ``keep`` is 1, each sum divided by n (a score)
-    is stored at ``memo[g0 + q * stride + r]`` and the highest of a quarter's 8 scores at
-    ``bound[(g0 + q * stride) // 8]`` (g0 and stride multiples of 8: a block of the memo). Plain
-    Python (and the reference for the compiled version, :func:`_block_sums`)."""
-    out = []
+def _block_step_py(blocks, row, n, memo, bound, g0, stride, keep, best, arg_c, c):
+    """One step of :func:`_enumerate_blocks`: for each of the 4 quarters q and each rank r = 0 ..
+    7, the sum over i = 0 .. n - 1 (from 0.0, in that order) of ``blocks[row[i] + q * 8 + r]``.
+    Sum k = q * 8 + r above ``best[k]`` replaces it, and ``arg_c[k]`` becomes ``c``. When
+    ``keep`` is 1, each sum divided by n (a score) is stored at ``memo[g0 + q * stride + r]``
+    and the highest of a quarter's 8 scores at ``bound[(g0 + q * stride) // 8]`` (g0 and stride
+    multiples of 8: a block of the memo). Returns 0. Plain Python (and the reference for the
+    compiled version, :func:`_block_step`)."""
     for q in range(4):
         top = -np.inf
         for r in range(8):
             total = 0.0
             for i in range(n):
-                total += blocks[row[i * 4 + q] + r]
-            out.append(total)
+                total += blocks[row[i] + q * 8 + r]
+            k = q * 8 + r
+            if total > best[k]:
+                best[k] = total
+                arg_c[k] = c
             if keep:
                 memo[g0 + q * stride + r] = total / n
                 top = max(top, total / n)
         if keep:
             bound[(g0 + q * stride) >> BLOCK_BITS] = top
-    return tuple(out)
+    return 0
 
 
 if config.DISABLE_JIT:
-    _block_sums = _block_sums_py
+    _block_step = _block_step_py
 else:
     @intrinsic
-    def _block_sums(typingctx, blocks, row, n, memo, bound, g0, stride, keep):
-        """:func:`_block_sums_py` compiled to one loop over i carrying four <8 x double>
+    def _block_step(typingctx, blocks, row, n, memo, bound, g0, stride, keep, best, arg_c, c):
+        """:func:`_block_step_py` compiled to one loop over i carrying four <8 x double>
         accumulators: each step loads a quarter's 8 values at once and adds them lane by lane
         (IEEE additions, no reassociation: every lane is the same chain of sums as the plain
-        loop), four independent vectors in flight; the scores are four vector divisions (the
-        same IEEE divisions: scalar ones took 0.8 of the enumeration's 2.9 ms) and stores, and a
-        block's bound the largest of its 8 (a pass over the memo afterwards took 0.4 ms)."""
-        ret = types.UniTuple(types.float64, 32)
+        loop), four independent vectors in flight. The running maxima are four vector compares
+        and selects (a loop over the 32 sums outside it, kept for each, had cost 0.3-0.6 ms of
+        2.4-3.2 at N = 20); the scores are four vector divisions (the same IEEE divisions) and
+        stores, and a block's bound the largest of its 8 by three shuffles and selects (a tree
+        over the extracted lanes took 0.17 ms more)."""
+        ret = types.int64
 
         def codegen(context, builder, signature, args):
             vec = ir.VectorType(ir.DoubleType(), 8)
-            i64 = ir.IntType(64)
-            blocks_a = context.make_array(signature.args[0])(context, builder, args[0])
-            row_a = context.make_array(signature.args[1])(context, builder, args[1])
-            memo_a = context.make_array(signature.args[3])(context, builder, args[3])
-            bound_a = context.make_array(signature.args[4])(context, builder, args[4])
-            n_v, g0_v, stride_v, keep_v = args[2], args[5], args[6], args[7]
+            i64, i32 = ir.IntType(64), ir.IntType(32)
+            ivec = ir.VectorType(i64, 8)
+            blocks_a, row_a, memo_a, bound_a, best_a, arg_a = (
+                context.make_array(signature.args[a])(context, builder, args[a])
+                for a in (0, 1, 3, 4, 8, 9))
+            n_v, g0_v, stride_v, keep_v, c_v = args[2], args[5], args[6], args[7], args[10]
             before = builder.block
-            loop = builder.append_basic_block("block_sums.loop")
-            done = builder.append_basic_block("block_sums.done")
+            loop = builder.append_basic_block("block_step.loop")
+            done = builder.append_basic_block("block_step.done")
             zero = ir.Constant(vec, [0.0] * 8)
             builder.cbranch(builder.icmp_signed(">", n_v, ir.Constant(i64, 0)), loop, done)
             builder.position_at_end(loop)
@@ -382,12 +388,12 @@ else:
                 a = builder.phi(vec)
                 a.add_incoming(zero, before)
                 acc.append(a)
+            at = builder.load(builder.gep(row_a.data, [i]))
             nxt = []
             for q in range(4):
-                k = builder.add(builder.mul(i, ir.Constant(i64, 4)), ir.Constant(i64, q))
-                at = builder.load(builder.gep(row_a.data, [k]))
-                ptr = builder.bitcast(builder.gep(blocks_a.data, [at]), vec.as_pointer())
-                nxt.append(builder.fadd(acc[q], builder.load(ptr, align=8)))
+                ptr = builder.gep(blocks_a.data, [builder.add(at, ir.Constant(i64, q * 8))])
+                value = builder.load(builder.bitcast(ptr, vec.as_pointer()), align=8)
+                nxt.append(builder.fadd(acc[q], value))
             i_next = builder.add(i, ir.Constant(i64, 1))
             i.add_incoming(i_next, loop)
             for q in range(4):
@@ -400,78 +406,82 @@ else:
                 r.add_incoming(zero, before)
                 r.add_incoming(nxt[q], loop)
                 res.append(r)
-            store = builder.append_basic_block("block_sums.store")
-            stored = builder.append_basic_block("block_sums.stored")
+
+            def splat(value, kind):
+                out = ir.Constant(kind, ir.Undefined)
+                for r in range(8):
+                    out = builder.insert_element(out, value, ir.Constant(i32, r))
+                return out
+
+            c_vec = splat(c_v, ivec)
+            for q in range(4):
+                at_q = ir.Constant(i64, q * 8)
+                best_p = builder.bitcast(builder.gep(best_a.data, [at_q]), vec.as_pointer())
+                arg_p = builder.bitcast(builder.gep(arg_a.data, [at_q]), ivec.as_pointer())
+                best_v = builder.load(best_p, align=8)
+                above = builder.fcmp_ordered(">", res[q], best_v)
+                builder.store(builder.select(above, res[q], best_v), best_p, align=8)
+                arg_v = builder.load(arg_p, align=8)
+                builder.store(builder.select(above, c_vec, arg_v), arg_p, align=8)
+            store = builder.append_basic_block("block_step.store")
+            stored = builder.append_basic_block("block_step.stored")
             builder.cbranch(builder.icmp_signed("!=", keep_v, ir.Constant(i64, 0)), store, stored)
             builder.position_at_end(store)
-            n_f = builder.sitofp(n_v, ir.DoubleType())
-            n_vec = ir.Constant(vec, ir.Undefined)
-            for r in range(8):
-                n_vec = builder.insert_element(n_vec, n_f, ir.Constant(ir.IntType(32), r))
+            n_vec = splat(builder.sitofp(n_v, ir.DoubleType()), vec)
             for q in range(4):
                 at = builder.add(g0_v, builder.mul(stride_v, ir.Constant(i64, q)))
                 ptr = builder.bitcast(builder.gep(memo_a.data, [at]), vec.as_pointer())
                 scores = builder.fdiv(res[q], n_vec)
                 builder.store(scores, ptr, align=8)
-                lanes = [builder.extract_element(scores, ir.Constant(ir.IntType(32), r))
-                         for r in range(8)]
-                while len(lanes) > 1:  # max(a, b): a when a > b, else b (scores are not NaN)
-                    lanes = [builder.select(builder.fcmp_ordered(">", a, b), a, b)
-                             for a, b in zip(lanes[::2], lanes[1::2], strict=True)]
+                top = scores  # max(a, b): a when a > b, else b (scores are not NaN)
+                for half in (4, 2, 1):
+                    turn = ir.Constant(ir.VectorType(i32, 8), [(r + half) % 8 for r in range(8)])
+                    other = builder.shuffle_vector(top, top, turn)
+                    top = builder.select(builder.fcmp_ordered(">", top, other), top, other)
                 top_at = builder.ashr(at, ir.Constant(i64, BLOCK_BITS))
-                builder.store(lanes[0], builder.gep(bound_a.data, [top_at]))
+                builder.store(builder.extract_element(top, ir.Constant(i32, 0)),
+                              builder.gep(bound_a.data, [top_at]))
             builder.branch(stored)
             builder.position_at_end(stored)
-            out = context.get_constant_undef(ret)
-            for q in range(4):
-                for r in range(8):
-                    x = builder.extract_element(res[q], ir.Constant(ir.IntType(32), r))
-                    out = builder.insert_value(out, x, q * 8 + r)
-            return out
+            return ir.Constant(i64, 0)
 
-        return ret(blocks, row, n, memo, bound, g0, stride, keep), codegen
-
-
-@njit(cache=True, inline="always")
-def _keep8(sums, quarter, g0, best, arg_g):
-    """Record the first maximum of each sub-sequence of quarter ``quarter``'s 8 totals (of
-    ``sums``), the block at ranks g0 .. g0 + 7 (``best``/``arg_g`` slots quarter*8 ..
-    quarter*8 + 7)."""
-    for r in range(8):
-        k = quarter * 8 + r
-        v = sums[k]
-        if v > best[k]:
-            best[k] = v
-            arg_g[k] = g0 + r
+        return ret(blocks, row, n, memo, bound, g0, stride, keep, best, arg_c, c), codegen
 
 
 @njit(cache=True)
 def _enumerate_blocks(dep, table, memo, bound, keep):
-    """:func:`global_max_score`'s enumeration (K > 0, N >= 5), by blocks of 8 ranks.
+    """:func:`global_max_score`'s enumeration (K > 0, N >= 5), by blocks of 8 ranks, four
+    quarters of the ranks side by side.
 
     The Gray code is linear under xor: gray(8c + r) = gray(8c) ^ gray(r), and so is a
     contribution's packed index, so contribution i at rank 8c + r reads ``table[i, x ^ low[i, r]]``
-    where x is its index at gray(8c) and low[i, r] its index at gray(r). A block table holds those 8
-    values, in r order, for every (i, x): a block's 8 sums read one row of it per contribution.
-    Four quarters of the ranks run side by side (:func:`_block_sums`: 32 independent chains of
+    where x is its index at gray(8c) and low[i, r] its index at gray(r); in quarter q (ranks from
+    g_q = q * 2**N / 4 up) it reads ``table[i, x ^ high[i, q] ^ low[i, r]]``, high[i, q] its index
+    at gray(g_q). A block table holds those 32 values, in (q, r) order, for every (i, x): a step's
+    32 sums read one row of it per contribution (:func:`_block_step`: 32 independent chains of
     additions, as four vectors of 8, which the processor overlaps). Between blocks c and c + 1
-    the bits 2 and 3 + (lowest set bit of c + 1) change (gray(8c) ^ gray(8c + 8)). Each sum runs
-    over the contributions in the order of :func:`score` from 0.0, so every score is
-    bit-identical to the one-by-one enumeration's; the first maximum of each of the 32
-    sub-sequences is kept and the earliest rank among the equal best wins, as in the one-by-one
-    enumeration.
+    the bits 2 and 3 + (lowest set bit of c + 1) change (gray(8c) ^ gray(8c + 8)), which moves
+    the rows of the contributions that read them. Each sum runs over the contributions in the
+    order of :func:`score` from 0.0, so every score is bit-identical to the one-by-one
+    enumeration's; the first maximum of each of the 32 sub-sequences is kept and the earliest
+    rank among the equal best wins, as in the one-by-one enumeration.
     """
     n, kp1 = dep.shape
     width = table.shape[1]
-    blocks = np.empty(n * width * 8)
+    quarter = (1 << n) // 32  # blocks per quarter
+    # rows start on a 64-byte line: a row's vector loads then never straddle two lines (a table
+    # 8 bytes off took 2.1 ms against 1.7)
+    raw = np.empty(n * width * _ROW + 8)
+    first = ((-raw.ctypes.data) % 64) // 8
+    blocks = raw[first:first + n * width * _ROW]
     for i in range(n):
-        for r in range(8):
-            low = 0
-            gr = r ^ (r >> 1)
-            for b in range(kp1):
-                low |= ((gr >> dep[i, b]) & 1) << b
-            for x in range(width):
-                blocks[(i * width + x) * 8 + r] = table[i, x ^ low]
+        for q in range(4):
+            g = q * quarter * 8
+            high = packed_index(g ^ (g >> 1), dep, i)
+            for r in range(8):
+                low = packed_index(r ^ (r >> 1), dep, i)
+                for x in range(width):
+                    blocks[(i * width + x) * _ROW + q * 8 + r] = table[i, x ^ high ^ low]
     # flipping bit j xors the block-table rows of the contributions that read it (CSR by bit)
     start = np.zeros(n + 1, np.int64)
     for i in range(n):
@@ -486,40 +496,29 @@ def _enumerate_blocks(dep, table, memo, bound, keep):
         for b in range(kp1):
             j = dep[i, b]
             contrib[fill[j]] = i
-            flip[fill[j]] = (1 << b) * 8
+            flip[fill[j]] = (1 << b) * _ROW
             fill[j] += 1
-    quarter = (1 << n) // 32  # blocks per quarter
-    row = np.empty(n * 4, np.int64)  # row[i * 4 + lane]: contribution i's block-table row
-    for lane in range(4):
-        g = lane * quarter * 8
-        sol = g ^ (g >> 1)
-        for i in range(n):
-            idx = 0
-            for b in range(kp1):
-                idx |= ((sol >> dep[i, b]) & 1) << b
-            row[i * 4 + lane] = (i * width + idx) * 8
-    best = np.full(32, -1.0)
-    arg_g = np.zeros(32, np.int64)
+    row = np.empty(n, np.int64)  # row[i]: contribution i's block-table row (x = its index at 0)
+    for i in range(n):
+        row[i] = i * width * _ROW
+    best = np.full(32, -1.0)  # sum k = q * 8 + r's first maximum, at block arg_c[k] of quarter q
+    arg_c = np.zeros(32, np.int64)
     for c in range(quarter):
-        sums = _block_sums(blocks, row, n, memo, bound, c * 8, quarter * 8, np.int64(keep))
-        for q in range(4):
-            _keep8(sums, q, (q * quarter + c) * 8, best, arg_g)
+        _block_step(blocks, row, n, memo, bound, c * 8, quarter * 8, np.int64(keep), best, arg_c,
+                    c)
         j = 0
         while (((c + 1) >> j) & 1) == 0:
             j += 1
         for bit in (2, 3 + j):
             if bit < n:
                 for e in range(start[bit], start[bit + 1]):
-                    base = contrib[e] * 4
-                    m = flip[e]
-                    for lane in range(4):
-                        row[base + lane] ^= m
-    top = 0
+                    row[contrib[e]] ^= flip[e]
+    top, top_g = 0, arg_c[0] * 8
     for k in range(1, 32):
-        if best[k] > best[top] or (best[k] == best[top] and arg_g[k] < arg_g[top]):
-            top = k
-    g = arg_g[top]
-    return best[top] / n, g ^ (g >> 1)
+        g = ((k >> 3) * quarter + arg_c[k]) * 8 + (k & 7)
+        if best[k] > best[top] or (best[k] == best[top] and g < top_g):
+            top, top_g = k, g
+    return best[top] / n, top_g ^ (top_g >> 1)
 
 
 @njit(cache=True)

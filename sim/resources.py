@@ -60,9 +60,9 @@ def estimate_run_bytes(cfg: Scenario, steps: int | None = None) -> dict[str, flo
         "graph": graph + max(build - graph - agents, 0.0),  # the CSR, or the build's peak
         "agents": agents,
         # the contribution table, its working copy in the kernel, the block table of the exact
-        # maximum (8 values per table entry), the score memo and its blocks' bounds (one per 8
+        # maximum (32 values per table entry), the score memo and its blocks' bounds (one per 8
         # scores); when turbulence may move the market, the run's own bounds
-        "landscape": 10.0 * land.nk_n * 2 ** (land.nk_k + 1) * 8
+        "landscape": 34.0 * land.nk_n * 2 ** (land.nk_k + 1) * 8
         + (1.125 + 0.125 * (land.p_turbulence > 0)) * memo_size(land.nk_n, land.nk_k) * 8,
         "series": (steps + 1) * 32 * BYTES_PER_SERIES_CELL,
         "runtime": RUNTIME_BYTES,

@@ -138,28 +138,38 @@ def test_built_landscape_memo_matches_the_plain_enumeration():
     assert (land.max_score, land.optimum) == (best, arg)
 
 
-def test_compiled_block_sums_equal_the_plain_loop():
+def test_compiled_block_step_equals_the_plain_loop():
     from numba import njit
 
-    from sim.landscape import _block_sums, _block_sums_py
+    from sim.landscape import _block_step, _block_step_py
 
-    call = njit(lambda blocks, row, n, memo, bound, g0, stride, keep:
-                _block_sums(blocks, row, n, memo, bound, g0, stride, keep))
+    call = njit(lambda blocks, row, n, memo, bound, g0, stride, keep, best, arg_c, c:
+                _block_step(blocks, row, n, memo, bound, g0, stride, keep, best, arg_c, c))
     rng = np.random.default_rng(2)
-    blocks = rng.random(800) * 10.0 ** rng.integers(-8, 8, 800)  # sums that round
+    blocks = rng.random(3200) * 10.0 ** rng.integers(-8, 8, 3200)  # sums that round
     for n in (1, 5, 3, 20):  # 3: a divisor whose quotients round
-        row = rng.integers(0, 92, 4 * n) * 8 + rng.integers(0, 2, 4 * n)  # unaligned rows too
+        row = rng.integers(0, 98, n) * 32 + rng.integers(0, 2, n)  # unaligned rows too
         memo, want = np.full(100, -1.0), np.full(100, -1.0)
         bound, want_bound = np.full(13, -1.0), np.full(13, -1.0)
-        sums = call(blocks, row, n, memo, bound, 8, 16, 1)  # the scores at 8 + 16 q + r
-        assert sums == _block_sums_py(blocks, row, n, want, want_bound, 8, 16, 1)
+        sums = [sum((blocks[row[i] + k] for i in range(n)), 0.0) for k in range(32)]
+        # a running maximum from an earlier step: some sums above it, some not, one equal
+        best = np.array(sums) + rng.choice([-1.0, 0.0, 1.0], 32) * np.abs(sums) * 1e-3
+        best[5] = sums[5]
+        arg_c, want_best, want_arg, old = np.full(32, 4), best.copy(), np.full(32, 4), best.copy()
+        assert call(blocks, row, n, memo, bound, 8, 16, 1, best, arg_c, 9) == 0
+        _block_step_py(blocks, row, n, want, want_bound, 8, 16, 1, want_best, want_arg, 9)
         assert np.array_equal(memo, want) and (memo[[8, 15, 24, 63]] != -1.0).all()
-        assert memo[15] == sums[7] / n and memo[57] == sums[25] / n
+        assert memo[15] == sums[7] / n and memo[57] == sums[25] / n  # at 8 + 16 q + r
         assert np.array_equal(bound, want_bound)
         assert list(bound[[1, 3, 5, 7]]) == [max(memo[b * 8:b * 8 + 8]) for b in (1, 3, 5, 7)]
+        assert np.array_equal(best, want_best) and np.array_equal(arg_c, want_arg)
+        assert list(arg_c == 9) == [s > b for s, b in zip(sums, old, strict=True)]
+        assert arg_c[5] == 4 and 0 < (arg_c == 9).sum() < 32  # equal to the best: not replaced
         untouched, none = np.full(100, -1.0), np.full(13, -1.0)
-        assert call(blocks, row, n, untouched, none, 8, 16, 0) == sums
+        again = np.full(32, -1.0)
+        call(blocks, row, n, untouched, none, 8, 16, 0, again, arg_c, 11)
         assert (untouched == -1.0).all() and (none == -1.0).all()
+        assert list(again) == sums and (arg_c == 11).all()
 
 
 _SLOW = pytest.mark.slow  # about 2.7 s each; one case stays in the fast tier
