@@ -36,12 +36,15 @@ Fields (shapes: E employees, C customers, D CSR entries, N landscape bits, K its
                adopters among a customer's contacts), wom_stale (C; b1: a contact adopted since
                it was summed)
     landscape: table (N, 2**(K+1); f8), memo (2**N or 0; f8: every solution's score as built,
-               ``sim.landscape``), bound (2**N / 8; f8: each block of 8 ranks' highest score):
-               the world's (never written: most runs of a sweep share one world) until the
+               ``sim.landscape``), bound (2**N / 8; f8: each block of 8 ranks' highest score),
+               sbound (2**N / 512; f8: each superblock of 64 blocks' highest bound): the world's
+               (never written: most runs of a sweep share one world) until the
                market first moves (own_landscape, b1), then the run's own table and bounds;
-               moves (i8: the market's moves so far), move_row, move_delta, move_low (S,
-               S x 2**(K+1), S x 8; i8, f8, i8: each move's row, shift, and the row's index at
-               gray(0 .. 7));
+               moves (i8: the market's moves so far), move_row, move_delta, move_low, move_sub,
+               move_rise (S, S x 2**(K+1), S x 8, S x 64, S x 2**(K+1); i8, f8, i8, i8, f8: each
+               move's row, shift, the row's index at gray(0 .. 7) and at gray(8 * (0 .. 63)), and
+               the largest shift of a block by its index), fresh (2**N / 512; i8: the moves
+               applied to a superblock's block bounds: they lag, ``sim.landscape``);
                max_score (f8), optimum (i8)
     org:       t (i8: step being run), deployed, code, code_known (i8), deployed_fitness,
                code_fitness, initial_fitness (f8), code_at_start, code_known_at_start (i8: the code
@@ -109,9 +112,11 @@ FIELDS = (
     ("adopted", _B1), ("adopted_next", _B1), ("adopted_share", types.float64),
     ("wom_share", _F8), ("wom_stale", _B1),
     # landscape
-    ("table", _F8_2D), ("memo", _F8), ("bound", _F8), ("own_landscape", types.boolean),
+    ("table", _F8_2D), ("memo", _F8), ("bound", _F8), ("sbound", _F8),
+    ("own_landscape", types.boolean),
     ("moves", types.int64), ("move_row", _I8),
-    ("move_delta", _F8_2D), ("move_low", _I8_2D), ("max_score", types.float64),
+    ("move_delta", _F8_2D), ("move_low", _I8_2D), ("move_sub", _I8_2D), ("move_rise", _F8_2D),
+    ("fresh", _I8), ("max_score", types.float64),
     ("optimum", types.int64),
     # organisation
     ("t", types.int64), ("deployed", types.int64), ("deployed_fitness", types.float64),
@@ -169,8 +174,8 @@ BORROWED_TYPE = BorrowedStateType(FIELDS)
 WRITTEN = frozenset({"t", "moved", "pool_size", "deployed", "deployed_fitness", "code",
                      "code_known", "code_fitness", "initial_fitness", "code_at_start",
                      "code_known_at_start", "adopted_share", "ties_share", "own_landscape",
-                     "max_score", "optimum", "moves", "table", "bound", "move_row",
-                     "move_delta", "move_low"})
+                     "max_score", "optimum", "moves", "table", "bound", "sbound", "move_row",
+                     "move_delta", "move_low", "move_sub", "move_rise", "fresh"})
 FIXED = frozenset(name for name, _ in FIELDS if name not in WRITTEN)
 
 
@@ -277,9 +282,9 @@ def _make(unit, threshold, slow, access, influencer, indptr, nbr, kind, eu, tie_
           platform, platform_next, solution, solution_next, known, fitness, fitness_next, shared,
           shared_next, origin, origin_next, t_changed, ever_submitted, shows, idea_stage, idea_solution,
           idea_t_submit, idea_t_stage, idea_sponsored, idea_origin, adopted, adopted_next,
-          adopted_share, wom_share, wom_stale, table, memo, bound, own_landscape, moves,
-          move_row, move_delta, move_low, max_score, optimum, t, deployed,
-          deployed_fitness, code, code_known, code_fitness, initial_fitness, code_at_start,
+          adopted_share, wom_share, wom_stale, table, memo, bound, sbound, own_landscape,
+          moves, move_row, move_delta, move_low, move_sub, move_rise, fresh, max_score, optimum,
+          t, deployed, deployed_fitness, code, code_known, code_fitness, initial_fitness, code_at_start,
           code_known_at_start, counts, moved, due, priority, ones, pool, pool_size, series,
           lead_hist, tally):
     """Compiled constructor: one argument per field of ``FIELDS``, in its order (tested)."""
@@ -341,11 +346,15 @@ def _make(unit, threshold, slow, access, influencer, indptr, nbr, kind, eu, tie_
     s.table = table
     s.memo = memo
     s.bound = bound
+    s.sbound = sbound
     s.own_landscape = own_landscape
     s.moves = moves
     s.move_row = move_row
     s.move_delta = move_delta
     s.move_low = move_low
+    s.move_sub = move_sub
+    s.move_rise = move_rise
+    s.fresh = fresh
     s.max_score = max_score
     s.optimum = optimum
     s.t = t
@@ -409,9 +418,11 @@ def new_state(world: World, inputs: Inputs, seed: int, steps: int) -> State | Pl
         "adopted_share": 0.0,
         "wom_share": np.zeros(n_cust), "wom_stale": np.ones(n_cust, np.bool_),
         # only turbulence changes the landscape: the run's own table and bounds (own_landscape)
-        "table": land.table, "memo": land.memo, "bound": land.bound, "own_landscape": False,
+        "table": land.table, "memo": land.memo, "bound": land.bound, "sbound": land.sbound,
+        "own_landscape": False,
         "moves": 0, "move_row": np.empty(0, np.int64), "move_delta": np.empty((0, land.table.shape[1])),
-        "move_low": np.empty((0, 8), np.int64),
+        "move_low": np.empty((0, 8), np.int64), "move_sub": np.empty((0, 64), np.int64),
+        "move_rise": np.empty((0, land.table.shape[1])), "fresh": np.empty(0, np.int64),
         "max_score": float(land.max_score),
         "optimum": int(land.optimum),
         "t": 0, "deployed": 0, "deployed_fitness": 0.0, "code": 0, "code_known": 0,

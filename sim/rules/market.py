@@ -5,7 +5,7 @@ import numpy as np
 
 from sim.enums import EdgeKind
 from sim.jit import njit
-from sim.landscape import BLOCK_BITS, fitness_of, flip_row, global_max_score, redraw_and_rescore
+from sim.landscape import BLOCK_BITS, SUPER_BITS, fitness_of, flip_row, global_max_score, redraw_and_rescore
 from sim.params import Const
 from sim.rng import randint, uniform
 
@@ -109,17 +109,22 @@ def reality_flips(p_turbulence, nk_n, key):
 @njit(cache=True)
 def own_landscape(s):
     """Before the market first moves: the run takes its own copy of the world's table and, with a
-    memo, of the blocks' bounds, and room for the log of the moves, at most one per step
-    (``sim.landscape.redraw_and_rescore``). The world's arrays are shared, by the runs of a sweep
+    memo, of the blocks' and superblocks' bounds, and room for the log of the moves, at most one
+    per step (``sim.landscape.redraw_and_rescore``). The world's arrays are shared, by the runs of a sweep
     among others, and never written."""
     if s.own_landscape:
         return
     s.table = s.table.copy()
     if s.memo.shape[0] > 0:
         s.bound = s.bound.copy()
-        s.move_row = np.empty(s.series.shape[0], np.int64)
-        s.move_delta = np.empty((s.series.shape[0], s.table.shape[1]))
-        s.move_low = np.empty((s.series.shape[0], 1 << BLOCK_BITS), np.int64)
+        s.sbound = s.sbound.copy()
+        s.fresh = np.zeros(s.sbound.shape[0], np.int64)
+        steps = s.series.shape[0]
+        s.move_row = np.empty(steps, np.int64)
+        s.move_delta = np.empty((steps, s.table.shape[1]))
+        s.move_low = np.empty((steps, 1 << BLOCK_BITS), np.int64)
+        s.move_sub = np.empty((steps, 1 << SUPER_BITS), np.int64)
+        s.move_rise = np.empty((steps, s.table.shape[1]))
     s.own_landscape = True
 
 
