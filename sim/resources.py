@@ -56,14 +56,17 @@ def estimate_run_bytes(cfg: Scenario, steps: int | None = None) -> dict[str, flo
     agents = n_emp * BYTES_PER_EMPLOYEE + cfg.population.n_customers * BYTES_PER_CUSTOMER
     graph = ties * BYTES_PER_DIRECTED_TIE
     build = ties * BUILD_BYTES_PER_DIRECTED_TIE + n_emp * BUILD_BYTES_PER_EMPLOYEE
+    memo, moving = memo_size(land.nk_n, land.nk_k), land.p_turbulence > 0
     out = {
         "graph": graph + max(build - graph - agents, 0.0),  # the CSR, or the build's peak
         "agents": agents,
         # the contribution table, its working copy in the kernel, the block table of the exact
-        # maximum (32 values per table entry), the score memo and its blocks' bounds (one per 8
-        # scores); when turbulence may move the market, the run's own bounds
+        # maximum (32 values per table entry), the score memo, its blocks' bounds (one per 8
+        # scores) and its superblocks' (one per 512); when turbulence may move the market, the
+        # run's own bounds, superblock bounds and counts, and its log of up to one move a step
         "landscape": 34.0 * land.nk_n * 2 ** (land.nk_k + 1) * 8
-        + (1.125 + 0.125 * (land.p_turbulence > 0)) * memo_size(land.nk_n, land.nk_k) * 8,
+        + (1.125 + 1 / 512 + moving * (0.125 + 2 / 512)) * memo * 8
+        + moving * (memo > 0) * steps * (2 * 2 ** (land.nk_k + 1) + 73) * 8,
         "series": (steps + 1) * 32 * BYTES_PER_SERIES_CELL,
         "runtime": RUNTIME_BYTES,
     }
