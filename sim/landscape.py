@@ -126,27 +126,27 @@ def n_blocks(size):
 
 
 @njit(cache=True)
+def _group_max(values, bits):
+    """The highest of each group of 2**bits consecutive values (the last group maybe shorter)."""
+    out = np.empty((values.shape[0] + (1 << bits) - 1) >> bits)
+    for j in range(out.shape[0]):
+        top = -np.inf
+        for i in range(j << bits, min((j + 1) << bits, values.shape[0])):
+            top = max(top, values[i])
+        out[j] = top
+    return out
+
+
+@njit(cache=True)
 def block_bounds(memo):
     """Each block's highest score: block m holds the ranks m * 8 .. m * 8 + 7."""
-    out = np.empty(n_blocks(memo.shape[0]))
-    for m in range(out.shape[0]):
-        top = -np.inf
-        for g in range(m << BLOCK_BITS, min((m + 1) << BLOCK_BITS, memo.shape[0])):
-            top = max(top, memo[g])
-        out[m] = top
-    return out
+    return _group_max(memo, BLOCK_BITS)
 
 
 @njit(cache=True)
 def super_bounds(bound):
     """Each superblock's highest block bound: superblock j holds the blocks j * 64 .. j * 64 + 63."""
-    out = np.empty((bound.shape[0] + (1 << SUPER_BITS) - 1) >> SUPER_BITS)
-    for j in range(out.shape[0]):
-        top = -np.inf
-        for m in range(j << SUPER_BITS, min((j + 1) << SUPER_BITS, bound.shape[0])):
-            top = max(top, bound[m])
-        out[j] = top
-    return out
+    return _group_max(bound, SUPER_BITS)
 
 
 @njit(cache=True)

@@ -110,8 +110,8 @@ def reality_flips(p_turbulence, nk_n, key):
 def own_landscape(s):
     """Before the market first moves: the run takes its own copy of the world's table and, with a
     memo, of the blocks' and superblocks' bounds, and room for the log of the moves, at most one
-    per step (``sim.landscape.redraw_and_rescore``). The world's arrays are shared, by the runs of a sweep
-    among others, and never written."""
+    per step (``sim.landscape.redraw_and_rescore``). The world's arrays are shared, by the runs
+    of a sweep among others, and never written."""
     if s.own_landscape:
         return
     s.table = s.table.copy()
